@@ -1,0 +1,149 @@
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { TranscriptError } from './transcript-error.ts';
+
+export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export interface DecodeOptions {
+  /** Largest transcript accepted, in bytes, before and after decompression. */
+  maxBytes?: number;
+}
+
+export interface DecodedTranscript {
+  text: string;
+  encoding: TextEncodingName;
+  byteOrderMark: boolean;
+  compression: 'gzip' | null;
+  /** Size of the (decompressed) bytes that were decoded. */
+  byteLength: number;
+  warnings: string[];
+}
+
+export const DEFAULT_MAX_TRANSCRIPT_BYTES = 512 * 1024 * 1024;
+
+/** Share of sampled characters that may be control bytes or undecodable before the input counts as binary. */
+const MAX_BINARY_SHARE = 0.05;
+const SAMPLE_WINDOW_CHARS = 16 * 1024;
+
+/**
+ * Bytes → text. Detects gzip by its magic number, UTF-8/UTF-16 by BOM, UTF-16 without BOM by the
+ * pattern of NUL bytes, and falls back to Windows-1252 (WinDbg's ANSI logs) when the bytes are not UTF-8.
+ * Throws TranscriptError for input that is empty, binary, corrupt or over the size limit.
+ */
+export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {}): DecodedTranscript {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_TRANSCRIPT_BYTES;
+  const warnings: string[] = [];
+  if (input.byteLength > maxBytes) {
+    throw new TranscriptError('too-large', `${input.byteLength} bytes exceed the limit of ${maxBytes} bytes`);
+  }
+  let bytes = input;
+  let compression: DecodedTranscript['compression'] = null;
+  if (isGzip(bytes)) {
+    bytes = gunzipWithinLimit(bytes, maxBytes, warnings);
+    compression = 'gzip';
+  }
+  if (bytes.byteLength === 0) {
+    throw new TranscriptError('not-a-text-transcript', compression ? 'the gzip stream holds no data' : 'the file is empty');
+  }
+  const { encoding, bomLength } = detectEncoding(bytes);
+  const body = bytes.subarray(bomLength);
+  let text: string;
+  let finalEncoding: TextEncodingName = encoding;
+  if (encoding === 'utf-8') {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    } catch {
+      text = new TextDecoder('windows-1252').decode(body);
+      finalEncoding = 'windows-1252';
+      warnings.push('the bytes are not valid UTF-8; decoded as Windows-1252 (an ANSI debugger log)');
+    }
+  } else {
+    if (body.byteLength % 2 === 1) warnings.push(`${encoding} text has an odd number of bytes; the last byte was ignored`);
+    text = new TextDecoder(encoding).decode(body.subarray(0, body.byteLength - (body.byteLength % 2)));
+  }
+  rejectBinary(text);
+  return { text, encoding: finalEncoding, byteOrderMark: bomLength > 0, compression, byteLength: bytes.byteLength, warnings };
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 3 && bytes[0] === 0x1f && bytes[1] === 0x8b && bytes[2] === 0x08;
+}
+
+function gunzipWithinLimit(bytes: Uint8Array, maxBytes: number, warnings: string[]): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new TranscriptError('too-large', `the decompressed transcript exceeds the limit of ${maxBytes} bytes`);
+    }
+    if (code !== 'Z_BUF_ERROR') {
+      throw new TranscriptError('not-a-text-transcript', `corrupt gzip stream (${code ?? 'unknown zlib error'})`);
+    }
+  }
+  // A truncated upload: keep every byte that could still be decompressed.
+  try {
+    const partial = gunzipSync(bytes, { maxOutputLength: maxBytes, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    warnings.push('the gzip stream is truncated; the transcript was read up to where it ends');
+    return partial;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new TranscriptError('too-large', `the decompressed transcript exceeds the limit of ${maxBytes} bytes`);
+    }
+    throw new TranscriptError('not-a-text-transcript', `truncated gzip stream with nothing readable (${code ?? 'zlib error'})`);
+  }
+}
+
+function detectEncoding(bytes: Uint8Array): { encoding: TextEncodingName; bomLength: number } {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: 'utf-8', bomLength: 3 };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: 'utf-16le', bomLength: 2 };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: 'utf-16be', bomLength: 2 };
+  return { encoding: guessUtf16ByNulPattern(bytes) ?? 'utf-8', bomLength: 0 };
+}
+
+/** ASCII text in UTF-16 has a NUL in every other byte: odd offsets for LE, even ones for BE. */
+function guessUtf16ByNulPattern(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | null {
+  const sampleLength = Math.min(bytes.byteLength, 8192) & ~1;
+  if (sampleLength < 4) return null;
+  let evenNuls = 0;
+  let oddNuls = 0;
+  for (let i = 0; i < sampleLength; i += 2) {
+    if (bytes[i] === 0) evenNuls++;
+    if (bytes[i + 1] === 0) oddNuls++;
+  }
+  const pairs = sampleLength / 2;
+  if (oddNuls >= pairs * 0.3 && evenNuls <= pairs * 0.05) return 'utf-16le';
+  if (evenNuls >= pairs * 0.3 && oddNuls <= pairs * 0.05) return 'utf-16be';
+  return null;
+}
+
+/** Samples the start, middle and end of the text; binary data shows as control characters or U+FFFD. */
+function rejectBinary(text: string): void {
+  const windows = text.length <= SAMPLE_WINDOW_CHARS * 3
+    ? [[0, text.length]]
+    : [
+        [0, SAMPLE_WINDOW_CHARS],
+        [(text.length >> 1) - (SAMPLE_WINDOW_CHARS >> 1), (text.length >> 1) + (SAMPLE_WINDOW_CHARS >> 1)],
+        [text.length - SAMPLE_WINDOW_CHARS, text.length],
+      ];
+  let sampled = 0;
+  let suspicious = 0;
+  let nuls = 0;
+  for (const [start, end] of windows as [number, number][]) {
+    for (let i = start; i < end; i++) {
+      const code = text.charCodeAt(i);
+      sampled++;
+      if (code === 0) nuls++;
+      if ((code < 32 && code !== 9 && code !== 10 && code !== 13 && code !== 12 && code !== 11) || code === 0xfffd || code === 0x7f) {
+        suspicious++;
+      }
+    }
+  }
+  if (sampled > 0 && suspicious / sampled > MAX_BINARY_SHARE) {
+    const share = ((suspicious / sampled) * 100).toFixed(1);
+    throw new TranscriptError(
+      'not-a-text-transcript',
+      `${share}% of the sampled characters are control bytes${nuls > 0 ? ' or NULs' : ''} or undecodable (binary data, e.g. a dump file instead of its debugger text)`,
+    );
+  }
+}

@@ -1,0 +1,308 @@
+import type { Address } from '../address.ts';
+import { emptyEvidence, finishEvidence } from './evidence.ts';
+import type {
+  AlpcMessageEntity,
+  AlpcPortEntity,
+  BugcheckEntity,
+  CommandBlock,
+  FileObjectEntity,
+  IrpEntity,
+  LockEntity,
+  LockKind,
+  PoolAllocationEntity,
+  ProcessEntity,
+  SessionModel,
+  StackFrame,
+  ThreadEntity,
+  WorkItemEntity,
+  WorkQueueEntity,
+} from './types.ts';
+
+/**
+ * Collects one debugging session's entities. Every object is keyed by its canonical address, so an
+ * object printed by two commands (`!process 0 7` and `!thread`) becomes one entity with both sets of lines.
+ */
+export class SessionBuilder {
+  readonly blocks: CommandBlock[] = [];
+  readonly processes = new Map<string, ProcessEntity>();
+  readonly threads = new Map<string, ThreadEntity>();
+  readonly alpcMessages = new Map<string, AlpcMessageEntity>();
+  readonly alpcPorts = new Map<string, AlpcPortEntity>();
+  readonly irps = new Map<string, IrpEntity>();
+  readonly fileObjects = new Map<string, FileObjectEntity>();
+  readonly workQueues = new Map<string, WorkQueueEntity>();
+  readonly workItems = new Map<string, WorkItemEntity & { listHead?: Address | null }>();
+  readonly locks = new Map<string, LockEntity>();
+  readonly bugchecks: BugcheckEntity[] = [];
+  readonly poolAllocations = new Map<string, PoolAllocationEntity>();
+  /** Symbol → address, from `x module!symbol` output (used to name worker queues). */
+  readonly symbols = new Map<string, Address>();
+  /** Debugger thread number → thread key, for user-mode selectors such as `~4 kb`. */
+  readonly debuggerThreadIds = new Map<number, string>();
+  /** Thread the debugger is set to (`.thread`, `~Ns`); stacks from a bare `k` belong to it. */
+  currentThreadKey: string | null = null;
+  mode: SessionModel['mode'] = 'unknown';
+  debugger: string | null = null;
+  debugSessionTime: string | null = null;
+  endLine: number;
+
+  constructor(
+    readonly index: number,
+    readonly startLine: number,
+  ) {
+    this.endLine = startLine;
+  }
+
+  get isEmpty(): boolean {
+    return this.blocks.length === 0;
+  }
+
+  process(address: Address): ProcessEntity {
+    let process = this.processes.get(address);
+    if (!process) {
+      process = { kind: 'process', address, image: null, pid: null, parentPid: null, sessionId: null, threads: [], evidence: emptyEvidence() };
+      this.processes.set(address, process);
+    }
+    return process;
+  }
+
+  thread(address: Address): ThreadEntity {
+    return this.threadByKey(address, address);
+  }
+
+  /** A user-mode thread known by its OS thread id (no ETHREAD address in user-mode output). */
+  userThread(tid: number, debuggerId: number | null): ThreadEntity {
+    const byDebuggerId = debuggerId !== null ? this.debuggerThreadIds.get(debuggerId) : undefined;
+    const key = `user:${tid.toString(16)}`;
+    const existing = this.threads.get(key) ?? (byDebuggerId ? this.threads.get(byDebuggerId) : undefined);
+    const thread = existing ?? this.threadByKey(key, null);
+    thread.tid ??= tid;
+    if (debuggerId !== null) {
+      thread.debuggerId ??= debuggerId;
+      this.debuggerThreadIds.set(debuggerId, thread.key);
+    }
+    return thread;
+  }
+
+  /** The thread a debugger thread number names, created when it was not listed yet. */
+  threadByDebuggerId(debuggerId: number): ThreadEntity {
+    const key = this.debuggerThreadIds.get(debuggerId);
+    if (key) return this.threads.get(key)!;
+    const thread = this.threadByKey(`user:#${debuggerId}`, null);
+    thread.debuggerId = debuggerId;
+    this.debuggerThreadIds.set(debuggerId, thread.key);
+    return thread;
+  }
+
+  threadByKey(key: string, address: Address | null): ThreadEntity {
+    let thread = this.threads.get(key);
+    if (!thread) {
+      thread = {
+        kind: 'thread',
+        key,
+        address,
+        pid: null,
+        tid: null,
+        debuggerId: null,
+        process: null,
+        image: null,
+        state: null,
+        runningOnProcessor: null,
+        waitReason: null,
+        waitMode: null,
+        alertable: null,
+        waitObjects: [],
+        alpcWait: null,
+        waitStartTick: null,
+        waitTicks: null,
+        waitMs: null,
+        priority: null,
+        basePriority: null,
+        impersonating: null,
+        suspendCount: null,
+        contextSwitches: null,
+        irps: [],
+        attachedProcess: null,
+        startAddress: null,
+        blockerFrame: null,
+        stackNotResident: false,
+        frames: [],
+        evidence: emptyEvidence(),
+      };
+      this.threads.set(key, thread);
+    }
+    return thread;
+  }
+
+  alpcMessage(address: Address): AlpcMessageEntity {
+    let message = this.alpcMessages.get(address);
+    if (!message) {
+      message = {
+        kind: 'alpc-message',
+        address,
+        messageId: null,
+        type: null,
+        waitingThread: null,
+        serverThread: null,
+        queueType: null,
+        queuePort: null,
+        queuePortType: null,
+        ownerPort: null,
+        queuePortOwnerProcess: null,
+        queuePortOwnerImage: null,
+        evidence: emptyEvidence(),
+      };
+      this.alpcMessages.set(address, message);
+    }
+    return message;
+  }
+
+  alpcPort(address: Address): AlpcPortEntity {
+    let port = this.alpcPorts.get(address);
+    if (!port) {
+      port = { kind: 'alpc-port', address, name: null, type: null, ownerProcess: null, ownerImage: null, connections: [], emptyQueues: [], registeredThreads: [], evidence: emptyEvidence() };
+      this.alpcPorts.set(address, port);
+    }
+    return port;
+  }
+
+  irp(address: Address): IrpEntity {
+    let irp = this.irps.get(address);
+    if (!irp) {
+      irp = {
+        kind: 'irp',
+        address,
+        stackCount: null,
+        currentLocation: null,
+        thread: null,
+        pending: false,
+        currentDriver: null,
+        currentDevice: null,
+        currentMajor: null,
+        currentMinor: null,
+        stack: [],
+        evidence: emptyEvidence(),
+      };
+      this.irps.set(address, irp);
+    }
+    return irp;
+  }
+
+  fileObject(address: Address): FileObjectEntity {
+    let file = this.fileObjects.get(address);
+    if (!file) {
+      file = { kind: 'file-object', address, fileName: null, device: null, evidence: emptyEvidence() };
+      this.fileObjects.set(address, file);
+    }
+    return file;
+  }
+
+  workQueue(key: string): WorkQueueEntity {
+    let queue = this.workQueues.get(key);
+    if (!queue) {
+      queue = {
+        kind: 'work-queue',
+        key,
+        name: null,
+        address: null,
+        currentCount: null,
+        maximumCount: null,
+        entryListFlink: null,
+        entryListBlink: null,
+        hasPendingItems: null,
+        pendingItems: null,
+        dynamicThreads: null,
+        threads: [],
+        evidence: emptyEvidence(),
+      };
+      this.workQueues.set(key, queue);
+    }
+    return queue;
+  }
+
+  workItem(address: Address, routine: string, frame: StackFrame): WorkItemEntity & { listHead?: Address | null } {
+    let item = this.workItems.get(address);
+    if (!item) {
+      item = { kind: 'work-item', address, routine, module: frame.module, function: frame.function, queue: null, evidence: emptyEvidence() };
+      this.workItems.set(address, item);
+    }
+    return item;
+  }
+
+  lock(lockKind: LockKind, address: Address): LockEntity {
+    const key = `${lockKind}:${address}`;
+    let lock = this.locks.get(key);
+    if (!lock) {
+      lock = {
+        kind: 'lock',
+        lockKind,
+        address,
+        symbol: null,
+        locked: null,
+        exclusive: null,
+        owners: [],
+        waiters: [],
+        exclusiveWaiters: null,
+        sharedWaiters: null,
+        contentionCount: null,
+        lockCount: null,
+        recursionCount: null,
+        evidence: emptyEvidence(),
+      };
+      this.locks.set(key, lock);
+    }
+    return lock;
+  }
+
+  poolAllocation(address: Address): PoolAllocationEntity {
+    let allocation = this.poolAllocations.get(address);
+    if (!allocation) {
+      allocation = { kind: 'pool-allocation', address, tag: null, size: null, allocated: null, description: null, binary: null, evidence: emptyEvidence() };
+      this.poolAllocations.set(address, allocation);
+    }
+    return allocation;
+  }
+
+  finish(): SessionModel {
+    this.linkWorkItemsToQueues();
+    return {
+      index: this.index,
+      mode: this.mode,
+      startLine: this.startLine,
+      endLine: this.endLine,
+      blocks: this.blocks,
+      processes: finishAll(this.processes.values()),
+      threads: finishAll(this.threads.values()),
+      alpcMessages: finishAll(this.alpcMessages.values()),
+      alpcPorts: finishAll(this.alpcPorts.values()),
+      irps: finishAll(this.irps.values()),
+      fileObjects: finishAll(this.fileObjects.values()),
+      workQueues: finishAll(this.workQueues.values()),
+      workItems: finishAll(
+        [...this.workItems.values()].map(({ listHead: _listHead, ...item }) => item),
+      ),
+      locks: finishAll(this.locks.values()),
+      bugchecks: finishAll(this.bugchecks),
+      poolAllocations: finishAll(this.poolAllocations.values()),
+    };
+  }
+
+  /** A `!list` walked from a queue's EntryListHead.Flink lists that queue's items. */
+  private linkWorkItemsToQueues(): void {
+    for (const item of this.workItems.values()) {
+      if (item.queue || !item.listHead) continue;
+      for (const queue of this.workQueues.values()) {
+        if (queue.entryListFlink === item.listHead || queue.entryListBlink === item.listHead) {
+          item.queue = queue.key;
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** Entities in the order of their first evidence line: deterministic whatever the order of reading. */
+function finishAll<T extends { evidence: { lines: number[]; fields: Record<string, number[]> } }>(entities: Iterable<T>): T[] {
+  const finished = [...entities].map((entity) => ({ ...entity, evidence: finishEvidence(entity.evidence) }));
+  return finished.sort((a, b) => (a.evidence.lines[0] ?? 0) - (b.evidence.lines[0] ?? 0));
+}

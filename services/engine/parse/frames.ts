@@ -1,0 +1,154 @@
+import { canonicalAddress, type Address } from '../address.ts';
+import type { StackFrame } from '../model/types.ts';
+
+const CALL_SITE_DECORATIONS = [' (FPO:', ' (CONV:', ' (TrapFrame', ' (Inline Function @', ' [', '  '];
+const MODULE_BASE_SUFFIX = /_[0-9a-f]{8}(?:[0-9a-f]{8})?$/;
+
+/** A hex column of a stack line: 8 or 16 digits, with or without the backtick (`fffffa60`110a96b0`). */
+function isAddressColumn(token: string): boolean {
+  const length = token.length;
+  if (length !== 8 && length !== 16 && length !== 17) return false;
+  for (let i = 0; i < length; i++) {
+    const code = token.charCodeAt(i);
+    const hex = (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+    if (!hex && !(code === 96 && length === 17 && i === 8) && !(code === 45 && token.startsWith('--------'))) return false;
+  }
+  return true;
+}
+
+function isFrameNumber(token: string): boolean {
+  if (token.length === 0 || token.length > 4) return false;
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads one line of a stack table (`k`, `kb`, `kv`, `kn`, `!thread`, `!cs -o`, STACK_TEXT, MEX) into a frame.
+ * Returns null for anything else, so prose between frames is never taken for a frame.
+ * Linear in the line length: one left-to-right scan over whitespace-separated columns.
+ */
+export function parseFrameLine(text: string, line: number): StackFrame | null {
+  let position = 0;
+  const length = text.length;
+  let columns = 0;
+  const args: Address[] = [];
+  let inline = false;
+  let first = true;
+  while (position < length) {
+    while (position < length && text.charCodeAt(position) === 32) position++;
+    let end = text.indexOf(' ', position);
+    if (end === -1) end = length;
+    const token = text.slice(position, end);
+    if (first && token === '(Inline') {
+      // `(Inline Function) --------`--------     Demo!invoke_main+0x22 (Inline Function @ …)`
+      const close = text.indexOf(')', position);
+      if (close === -1) return null;
+      position = close + 1;
+      inline = true;
+      columns++;
+      first = false;
+      continue;
+    }
+    if (first && columns === 0 && isFrameNumber(token) && !isAddressColumn(token)) {
+      position = end;
+      first = false;
+      continue;
+    }
+    first = false;
+    if (isAddressColumn(token) || token === ':') {
+      if (token !== ':') {
+        columns++;
+        // Child-SP/ChildEBP and RetAddr come first; any further columns are the arguments.
+        if (columns > 2 && !inline) {
+          const arg = canonicalAddress(token);
+          if (arg) args.push(arg);
+        }
+      }
+      position = end;
+      continue;
+    }
+    break;
+  }
+  if (columns === 0 || position >= length) return null;
+  const callSite = trimCallSite(text.slice(position));
+  if (callSite.length === 0) return null;
+  const frame = describeCallSite(callSite, line, inline);
+  if (args.length > 0) frame.args = args;
+  return frame;
+}
+
+function trimCallSite(rest: string): string {
+  let end = endOfOffset(rest);
+  for (const marker of CALL_SITE_DECORATIONS) {
+    const index = rest.indexOf(marker);
+    if (index > 0 && index < end) end = index;
+  }
+  return rest.slice(0, end).trim();
+}
+
+/** A symbol ends at its `+0x…` displacement: what follows after a space is another column (MEX's Info). */
+function endOfOffset(text: string): number {
+  let from = 0;
+  for (;;) {
+    const plus = text.indexOf('+0x', from);
+    if (plus === -1) return text.length;
+    let end = plus + 3;
+    while (end < text.length && isHexCode(text.charCodeAt(end))) end++;
+    if (end > plus + 3 && end < text.length && text.charCodeAt(end) === 32) return end;
+    from = end;
+  }
+}
+
+function isHexCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+
+/** Splits `module!function+0xoff`, `module+0xoff` and `0xaddress` call sites. */
+export function describeCallSite(callSite: string, line: number, inline = false): StackFrame {
+  const bang = callSite.indexOf('!');
+  let offset: string | null = null;
+  let body = callSite;
+  const plus = callSite.lastIndexOf('+0x');
+  if (plus > 0 && isHexTail(callSite, plus + 3)) {
+    offset = callSite.slice(plus + 1).toLowerCase();
+    body = callSite.slice(0, plus);
+  }
+  if (bang > 0 && bang < body.length) {
+    return {
+      callSite,
+      module: normaliseModuleName(body.slice(0, bang)),
+      function: body.slice(bang + 1).trim() || null,
+      offset,
+      address: null,
+      args: [],
+      inline,
+      line,
+    };
+  }
+  if (offset === null && /^0x[0-9a-f`]+$/i.test(callSite)) {
+    return { callSite, module: null, function: null, offset: null, address: canonicalAddress(callSite), args: [], inline, line };
+  }
+  if (body.length > 0 && /^[A-Za-z_][\w.-]*$/.test(body)) {
+    // `MyBadDSM+0xb698`: a module without symbols.
+    return { callSite, module: normaliseModuleName(body), function: null, offset, address: null, args: [], inline, line };
+  }
+  // Managed frames (`Namespace.Type.Method(args)`) and other symbol-less text.
+  return { callSite, module: null, function: callSite, offset, address: null, args: [], inline, line };
+}
+
+function isHexTail(text: string, from: number): boolean {
+  if (from >= text.length) return false;
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70))) return false;
+  }
+  return true;
+}
+
+/** `ntdll_77980000` → `ntdll` (WinDbg's suffix for a second module of the same name). */
+export function normaliseModuleName(module: string): string {
+  return module.replace(MODULE_BASE_SUFFIX, '');
+}

@@ -1,0 +1,64 @@
+import type { SessionBuilder } from '../model/session-builder.ts';
+import type { CommandInfo } from './command.ts';
+import type { ProcessEntity, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
+
+export interface Line {
+  /** The line with indentation, blockquotes and annotations removed. */
+  text: string;
+  number: number;
+}
+
+/** What a section reader can see and change while reading one command block. */
+export interface ParseContext {
+  session: SessionBuilder;
+  command: CommandInfo | null;
+  /** The thread a following stack table belongs to (the last `THREAD` header, `~N` selector, …). */
+  focusThread: ThreadEntity | null;
+  focusProcess: ProcessEntity | null;
+  focusQueue: WorkQueueEntity | null;
+  warn(line: number, message: string): void;
+  /** Marks the current block as understood (some entity was read from it). */
+  understood(): void;
+}
+
+/** An open section of output: the lines after a header, until another header or the block ends. */
+export interface Section {
+  /** Reads a line; returns false when the line ends the section (it is then offered to the others). */
+  accept(line: Line): boolean;
+  /** True when a line that looks like another section's header is still this section's (checked first). */
+  claims?(line: Line): boolean;
+  close?(): void;
+}
+
+/**
+ * Starts a section at a header line. `keys` are the first words of the lines it can start on,
+ * so each line is offered only to the readers that could want it.
+ */
+export interface SectionReader {
+  name: string;
+  keys: readonly string[];
+  start(line: Line, context: ParseContext): Section | null;
+}
+
+/** Starts a section for a command whose output has no distinctive header (`dt`, `dd`, `!list`, `x`…). */
+export interface CommandReader {
+  name: string;
+  commands: readonly string[];
+  start(line: Line, context: ParseContext): Section | null;
+}
+
+const USER_THREAD_HEADER_START = /^[.#]?\s*\d{1,6}\s+Id:/;
+
+/** The key a line is offered under: its first word, with a few header shapes folded together. */
+export function sectionKey(text: string): string {
+  const space = text.indexOf(' ');
+  const word = space === -1 ? text : text.slice(0, space);
+  const first = word.charCodeAt(0);
+  if (first === 45 /* - */ && word.startsWith('---')) return '---';
+  if (first === 42 /* * */ && word.startsWith('****')) return '****';
+  if (first === 43 /* + */ && word.startsWith('+0x')) return '+0x';
+  if ((first === 46 || first === 35 || (first >= 48 && first <= 57)) && text.indexOf('Id:') !== -1 && USER_THREAD_HEADER_START.test(text)) {
+    return 'Id:';
+  }
+  return word;
+}

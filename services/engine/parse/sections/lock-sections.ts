@@ -1,0 +1,293 @@
+import { canonicalAddress, isNullAddress, parseDebuggerNumber } from '../../address.ts';
+import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import type { LockEntity } from '../../model/types.ts';
+import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
+
+const RESOURCE_HEADER = /^Resource @ (?:(\S+) \()?(?:0x)?([0-9a-f`]{8,17})\)?\s*(.*)$/i;
+const OWNER_ENTRY = /([0-9a-f`]{8,17})-([0-9a-f]{1,4})(<\*>)?/gi;
+const ACTUAL_THREAD = /\*\*\* Actual Thread\s+([0-9a-f`]{8,17})/i;
+const OLD_OWNER = /^Thread = ([0-9a-f`]{8,17}), Count = ([0-9a-f]+)/i;
+const COUNT_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*=\s*(\S+)/;
+const WAITER_ADDRESS = /^([0-9a-f`]{8,17})(?:\s|$)/i;
+const CRITSEC_HEADER = /^CritSec\s+(\S+)\s+at\s+(?:0x)?([0-9a-f`]{1,17})$/i;
+const CS_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*(?:=\s*|\s{2,})(\S.*)$/;
+const CS_ADDRESS = /^(?:0x)?([0-9a-f`]{1,17})(?:\s+\(([^)]*)\))?/i;
+const MEX_ERESOURCE = /^nt!_ERESOURCE @ ([0-9a-f`]{8,17})/i;
+const MEX_OWNER_ROW = /^(\S+)\s+([0-9a-f`]{8,17})\s+(\S+)\s+(\S+)/i;
+
+function addOwner(lock: LockEntity, thread: string | null, count: number | null, exclusive: boolean, line: number): void {
+  const existing = lock.owners.find((owner) => owner.thread === thread);
+  if (existing) {
+    existing.count = count ?? existing.count;
+  } else {
+    lock.owners.push({ thread, count, exclusive, line });
+  }
+  setField(lock, 'owners', lock.owners, line);
+  setField(lock, 'locked', true, line);
+}
+
+/** Kernel `!locks` ERESOURCE output (current and NT4 layouts), with owners and waiters. */
+export const eresourceSectionReader: SectionReader = {
+  name: 'eresource',
+  keys: ['Resource', 'nt!_ERESOURCE'],
+  start(line, context) {
+    const mex = MEX_ERESOURCE.exec(line.text);
+    const header = mex ? null : RESOURCE_HEADER.exec(line.text);
+    const address = canonicalAddress((mex ?? header)?.[mex ? 1 : 2] ?? '');
+    if (!address) return null;
+    const lock = context.session.lock('eresource', address);
+    addEvidenceLine(lock.evidence, line.number);
+    if (header?.[1]) setField(lock, 'symbol', header[1], line.number);
+    const state = header?.[3] ?? '';
+    if (/Exclusively owned/i.test(state)) {
+      setField(lock, 'exclusive', true, line.number);
+      setField(lock, 'locked', true, line.number);
+    } else if (/Shared/i.test(state)) {
+      setField(lock, 'exclusive', false, line.number);
+      setField(lock, 'locked', true, line.number);
+    }
+    context.understood();
+    return new EresourceSection(lock, context, mex !== null);
+  },
+};
+
+class EresourceSection implements Section {
+  private waiting: 'exclusive' | 'shared' | null = null;
+  private mexOwners: 'exclusive' | 'shared' | null = null;
+
+  constructor(
+    private readonly lock: LockEntity,
+    private readonly context: ParseContext,
+    private readonly mex: boolean,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const lock = this.lock;
+    if (text.length === 0) return true;
+    if (/^Threads:/i.test(text)) {
+      this.waiting = null;
+      for (const match of text.matchAll(OWNER_ENTRY)) {
+        const owner = canonicalAddress(match[1]!);
+        if (owner) addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number);
+      }
+      const actual = ACTUAL_THREAD.exec(text);
+      if (actual && lock.owners.length > 0) {
+        // The debugger prints the tagged owner pointer and then the thread it stands for.
+        const thread = canonicalAddress(actual[1]!);
+        lock.owners[lock.owners.length - 1]!.thread = thread;
+      }
+      for (const owner of lock.owners) if (owner.thread) this.context.session.thread(owner.thread);
+      return true;
+    }
+    const oldOwner = OLD_OWNER.exec(text);
+    if (oldOwner) {
+      const owner = canonicalAddress(oldOwner[1]!);
+      if (owner && !isNullAddress(owner)) {
+        addOwner(lock, owner, Number.parseInt(oldOwner[2]!, 16), true, number);
+        this.context.session.thread(owner);
+      }
+      return true;
+    }
+    if (/^Threads Waiting On Exclusive Access/i.test(text)) {
+      this.waiting = 'exclusive';
+      return true;
+    }
+    if (/^Threads Waiting On Shared Access/i.test(text)) {
+      this.waiting = 'shared';
+      return true;
+    }
+    if (this.mex) return this.acceptMex(text, number);
+    if (this.waiting) {
+      for (const token of text.split(/\s+/)) {
+        const waiter = WAITER_ADDRESS.test(token) ? canonicalAddress(token) : null;
+        if (waiter && !lock.waiters.includes(waiter)) lock.waiters.push(waiter);
+      }
+      setField(lock, 'waiters', lock.waiters, number);
+      return true;
+    }
+    if (/IsOwnedExclusive/i.test(text)) setField(lock, 'exclusive', true, number);
+    const field = COUNT_FIELD.exec(text);
+    if (field) {
+      const value = parseDebuggerNumber(field[2]!);
+      switch (field[1]!.replace(/\s+/g, '').toLowerCase()) {
+        case 'contentioncount':
+          setField(lock, 'contentionCount', value, number);
+          break;
+        case 'numberofexclusivewaiters':
+          setField(lock, 'exclusiveWaiters', value, number);
+          break;
+        case 'numberofsharedwaiters':
+          setField(lock, 'sharedWaiters', value, number);
+          break;
+        default:
+          break;
+      }
+    }
+    return true;
+  }
+
+  /** `!mex.eresource`: `Exclusive owner:` / `Shared owners:` tables and waiter counts. */
+  private acceptMex(text: string, number: number): boolean {
+    const lock = this.lock;
+    const contention = /^Contention count:\s*(\d+)/i.exec(text);
+    if (contention) {
+      setField(lock, 'contentionCount', Number(contention[1]), number);
+      return true;
+    }
+    const waiters = /^(Exclusive|Shared) Waiters:\s*(\d+)/i.exec(text);
+    if (waiters) {
+      setField(lock, waiters[1]!.toLowerCase() === 'exclusive' ? 'exclusiveWaiters' : 'sharedWaiters', Number(waiters[2]), number);
+      this.mexOwners = null;
+      return true;
+    }
+    if (/^Exclusive owner/i.test(text)) {
+      this.mexOwners = 'exclusive';
+      setField(lock, 'exclusive', true, number);
+      return true;
+    }
+    if (/^Shared owners?/i.test(text)) {
+      this.mexOwners = 'shared';
+      return true;
+    }
+    if (this.mexOwners) {
+      const row = MEX_OWNER_ROW.exec(text);
+      const owner = row ? canonicalAddress(row[2]!) : null;
+      if (owner && !isNullAddress(owner)) {
+        addOwner(lock, owner, null, this.mexOwners === 'exclusive', number);
+        const thread = this.context.session.thread(owner);
+        if (thread.image === null && row![1] !== 'Process') setField(thread, 'image', row![1]!, number);
+      }
+    }
+    return true;
+  }
+}
+
+/**
+ * User-mode critical sections: `!locks` (`CritSec <symbol> at <address>`), `!cs` / `!cs -o` / `!cs -l`
+ * (`Critical section = …`, `OwningThread DbgId = ~1s`, `OwningThread Stack =`), and `!critsec`.
+ */
+export const criticalSectionReader: SectionReader = {
+  name: 'critical-section',
+  keys: ['CritSec', 'Critical', '---', 'DebugInfo'],
+  start(line, context) {
+    const text = line.text;
+    if (text.startsWith('---')) {
+      if (!context.command || !['!cs', '!locks', '!critsec'].includes(context.command.name)) return null;
+      return new CriticalSectionSection(null, context);
+    }
+    if (text.startsWith('DebugInfo')) {
+      if (!/^DebugInfo\s+=/.test(text)) return null;
+      return new CriticalSectionSection(null, context);
+    }
+    const section = new CriticalSectionSection(null, context);
+    if (!section.readHeader(text, line.number)) return null;
+    return section;
+  },
+};
+
+class CriticalSectionSection implements Section {
+  private awaitingOwnerStack = false;
+
+  constructor(
+    private lock: LockEntity | null,
+    private readonly context: ParseContext,
+  ) {}
+
+  claims(line: Line): boolean {
+    // `Critical section = …` after `DebugInfo = …` in `!cs -l` belongs to the same record.
+    return line.text.startsWith('Critical section') && this.lock === null;
+  }
+
+  readHeader(text: string, number: number): boolean {
+    const critsec = CRITSEC_HEADER.exec(text);
+    if (critsec) {
+      this.open(critsec[2]!, critsec[1]!.startsWith('+') ? null : critsec[1]!, number);
+      return true;
+    }
+    const field = /^Critical section\s*=\s*(.*)$/i.exec(text);
+    if (field) {
+      const address = CS_ADDRESS.exec(field[1]!.trim());
+      if (address) {
+        this.open(address[1]!, address[2] && !address[2].startsWith('+') ? address[2] : null, number);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private open(addressText: string, symbol: string | null, number: number): void {
+    const address = canonicalAddress(addressText);
+    if (!address) return;
+    const isLoaderLock = symbol !== null && /LdrpLoaderLock/i.test(symbol);
+    const lock = this.context.session.lock(isLoaderLock ? 'loader-lock' : 'critical-section', address);
+    addEvidenceLine(lock.evidence, number);
+    if (symbol) setField(lock, 'symbol', symbol.replace(/\+0(x0)?$/i, ''), number);
+    this.lock = lock;
+    this.context.understood();
+  }
+
+  accept({ text, number }: Line): boolean {
+    if (text.length === 0) return true;
+    if (text.startsWith('---')) {
+      this.lock = null;
+      this.awaitingOwnerStack = false;
+      return true;
+    }
+    if (this.readHeader(text, number)) return true;
+    const lock = this.lock;
+    if (!lock) return true;
+    if (/^\*\*\* Locked|^LOCKED$/i.test(text)) {
+      setField(lock, 'locked', true, number);
+      return true;
+    }
+    if (/^NOT LOCKED$/i.test(text)) {
+      setField(lock, 'locked', false, number);
+      return true;
+    }
+    const field = CS_FIELD.exec(text);
+    if (!field) return true;
+    const name = field[1]!.trim();
+    const value = field[2]!.trim();
+    switch (name) {
+      case 'LockCount':
+        setField(lock, 'lockCount', parseDebuggerNumber(value), number);
+        break;
+      case 'RecursionCount':
+        setField(lock, 'recursionCount', parseDebuggerNumber(value), number);
+        break;
+      case 'ContentionCount':
+        setField(lock, 'contentionCount', parseDebuggerNumber(value), number);
+        break;
+      case 'OwningThread': {
+        const tid = parseDebuggerNumber(value);
+        if (tid !== null && tid !== 0) {
+          const owner = this.context.session.userThread(tid, null);
+          addOwner(lock, owner.key, parseDebuggerNumber(lock.recursionCount?.toString(16) ?? '') ?? null, true, number);
+        }
+        break;
+      }
+      case 'OwningThread DbgId': {
+        const id = /~(\d+)s?/.exec(value);
+        const owner = lock.owners[0]?.thread;
+        if (id && owner) {
+          const thread = this.context.session.threads.get(owner);
+          if (thread) {
+            thread.debuggerId ??= Number(id[1]);
+            this.context.session.debuggerThreadIds.set(Number(id[1]), thread.key);
+          }
+        }
+        break;
+      }
+      case 'OwningThread Stack':
+        this.awaitingOwnerStack = true;
+        break;
+      default:
+        break;
+    }
+    if (this.awaitingOwnerStack) {
+      const owner = lock.owners[0]?.thread;
+      if (owner) this.context.focusThread = this.context.session.threads.get(owner) ?? null;
+    }
+    return true;
+  }
+}

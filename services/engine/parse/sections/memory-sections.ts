@@ -1,0 +1,282 @@
+import { canonicalAddress, isNullAddress, parseDebuggerNumber, type Address } from '../../address.ts';
+import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import type { WorkQueueEntity } from '../../model/types.ts';
+import { evaluateAddress, parseAddressExpression } from '../address-expression.ts';
+import { describeCallSite } from '../frames.ts';
+import type { CommandReader, Line, ParseContext, Section } from '../section.ts';
+import { layoutFor, locateInWorkerQueueArray, WORK_QUEUE_NAMES } from './worker-queue-layout.ts';
+
+const WORKER_QUEUE_SYMBOL = 'nt!exworkerqueue';
+const DT_FIELD = /^\+0x([0-9a-f]{1,5})\s+([A-Za-z_]\w*)\s*:\s*(.*)$/i;
+const LIST_ENTRY_VALUE = /\[\s*(?:0x)?([0-9a-f`]{8,17})\s*-\s*(?:0x)?([0-9a-f`]{8,17})\s*\]/i;
+const UNICODE_STRING_VALUE = /"((?:[^"\\]|\\.){0,4096})"/;
+const MEMORY_LINE = /^([0-9a-f`]{8,17})\s+(\S.*)$/i;
+const SYMBOL_LINE = /^([0-9a-f`]{8,17})\s+([A-Za-z_][\w]*![\w@?$:<>~]+)/i;
+/** `dps` output: `<where> <value> module!symbol[+0x…]`. */
+const POINTER_WITH_SYMBOL = /^([0-9a-f`]{8,17})\s+[0-9a-f`]{8,17}\s+([A-Za-z_][\w.]*!\S+)/i;
+
+/** Where a `dt`/`dd` argument points: the address, and the worker queue slot when it lies in nt!ExWorkerQueue. */
+function resolveTarget(context: ParseContext, text: string | undefined): { address: Address | null; expression: ReturnType<typeof parseAddressExpression> } {
+  if (!text) return { address: null, expression: null };
+  const expression = parseAddressExpression(text);
+  if (!expression) return { address: null, expression: null };
+  return { address: evaluateAddress(expression, context.session.symbols), expression };
+}
+
+function workQueueFor(context: ParseContext, address: Address): WorkQueueEntity {
+  const base = context.session.symbols.get(WORKER_QUEUE_SYMBOL);
+  const slot = base ? locateInWorkerQueueArray(base, address) : null;
+  if (slot && slot.field === 'queue') {
+    const queue = context.session.workQueue(slot.name);
+    queue.name = slot.name;
+    return queue;
+  }
+  for (const queue of context.session.workQueues.values()) if (queue.address === address) return queue;
+  return context.session.workQueue(address);
+}
+
+/** `dt <type> <address> [fields]`: _KQUEUE / _EX_WORK_QUEUE, _FILE_OBJECT and RTL_CRITICAL_SECTION are read. */
+export const dtReader: CommandReader = {
+  name: 'dt',
+  commands: ['dt'],
+  start(_line, context) {
+    const args = (context.command?.args ?? []).filter((arg) => !arg.startsWith('-'));
+    const type = (args[0] ?? '').toLowerCase();
+    const { address, expression } = resolveTarget(context, args[1]);
+    if (!address) return new IgnoredSection();
+    if (type.endsWith('_kqueue') || type.endsWith('_ex_work_queue')) {
+      const symbols = context.session.symbols;
+      // Without `x nt!ExWorkerQueue`, the array base is the first term of `dt nt!_KQUEUE <base>+58…`.
+      if (!symbols.has(WORKER_QUEUE_SYMBOL) && expression && !expression.base.includes('!')) {
+        const base = canonicalAddress(expression.base);
+        const stride = base ? BigInt(layoutFor(base).stride) : 0n;
+        if (base && expression.offsets.every((offset) => offset === stride)) symbols.set(WORKER_QUEUE_SYMBOL, base);
+      }
+      const queue = workQueueFor(context, address);
+      return new WorkQueueDtSection(queue, address, context);
+    }
+    if (type.endsWith('_file_object')) return new FileObjectDtSection(address, context);
+    if (type.endsWith('rtl_critical_section')) return new CriticalSectionDtSection(address, context);
+    return new IgnoredSection();
+  },
+};
+
+class IgnoredSection implements Section {
+  accept(): boolean {
+    return true;
+  }
+}
+
+class WorkQueueDtSection implements Section {
+  constructor(
+    private readonly queue: WorkQueueEntity,
+    private readonly address: Address,
+    private readonly context: ParseContext,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const field = DT_FIELD.exec(text);
+    if (!field) return true;
+    const queue = this.queue;
+    setField(queue, 'address', this.address, number);
+    this.context.understood();
+    const value = field[3]!.trim();
+    switch (field[2]) {
+      case 'EntryListHead': {
+        const links = LIST_ENTRY_VALUE.exec(value);
+        if (!links) break;
+        const flink = canonicalAddress(links[1]!);
+        const blink = canonicalAddress(links[2]!);
+        setField(queue, 'entryListFlink', flink, number);
+        setField(queue, 'entryListBlink', blink, number);
+        // An empty LIST_ENTRY points at itself: the head sits at this field's offset in the queue.
+        const head = evaluateAddress({ base: this.address, offsets: [BigInt('0x' + field[1]!)] }, new Map());
+        setField(queue, 'hasPendingItems', flink !== head || blink !== head, number);
+        break;
+      }
+      case 'CurrentCount':
+        setField(queue, 'currentCount', parseDebuggerNumber(value), number);
+        break;
+      case 'MaximumCount':
+        setField(queue, 'maximumCount', parseDebuggerNumber(value), number);
+        break;
+      case 'DynamicThreadCount':
+        setField(queue, 'dynamicThreads', parseDebuggerNumber(value), number);
+        break;
+      case 'QueueDepthLastPass':
+        setField(queue, 'pendingItems', parseDebuggerNumber(value), number);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+}
+
+class FileObjectDtSection implements Section {
+  constructor(
+    private readonly address: Address,
+    private readonly context: ParseContext,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const field = DT_FIELD.exec(text);
+    if (!field) return true;
+    const file = this.context.session.fileObject(this.address);
+    addEvidenceLine(file.evidence, number);
+    this.context.understood();
+    if (field[2] === 'FileName') {
+      const name = UNICODE_STRING_VALUE.exec(field[3]!);
+      if (name) setField(file, 'fileName', name[1]!, number);
+    } else if (field[2] === 'DeviceObject') {
+      const device = canonicalAddress(field[3]!.trim().split(/\s/)[0]!);
+      if (device && !isNullAddress(device)) setField(file, 'device', device, number);
+    }
+    return true;
+  }
+}
+
+class CriticalSectionDtSection implements Section {
+  constructor(
+    private readonly address: Address,
+    private readonly context: ParseContext,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const field = DT_FIELD.exec(text);
+    if (!field) return true;
+    const lock = this.context.session.lock('critical-section', this.address);
+    addEvidenceLine(lock.evidence, number);
+    this.context.understood();
+    const value = field[3]!.trim().split(/\s/)[0]!;
+    switch (field[2]) {
+      case 'LockCount':
+        setField(lock, 'lockCount', parseDebuggerNumber(value), number);
+        break;
+      case 'RecursionCount':
+        setField(lock, 'recursionCount', parseDebuggerNumber(value), number);
+        break;
+      case 'OwningThread': {
+        const tid = parseDebuggerNumber(value);
+        if (tid !== null && tid !== 0) {
+          const owner = this.context.session.userThread(tid, null);
+          if (!lock.owners.some((existing) => existing.thread === owner.key)) {
+            lock.owners.push({ thread: owner.key, count: null, exclusive: true, line: number });
+          }
+          setField(lock, 'owners', lock.owners, number);
+          setField(lock, 'locked', true, number);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  }
+}
+
+/** `dd`/`dq`/`dp`/`dps`/`dl`…: values are read where they are known counters of a worker queue. */
+export const memoryReader: CommandReader = {
+  name: 'memory',
+  commands: ['dd', 'dq', 'dp', 'dps', 'dqs', 'dds', 'dl', 'dc', 'db', 'dw', 'dpp', 'du', 'da'],
+  start(_line, context) {
+    context.understood();
+    const { address } = resolveTarget(context, context.command?.args.find((arg) => !arg.startsWith('-') && !/^l\d/i.test(arg)));
+    return new MemorySection(address, context);
+  },
+};
+
+class MemorySection implements Section {
+  private first = true;
+
+  constructor(
+    private readonly address: Address | null,
+    private readonly context: ParseContext,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const memory = MEMORY_LINE.exec(text);
+    if (!memory || !this.first || !this.address) return true;
+    this.first = false;
+    const base = this.context.session.symbols.get(WORKER_QUEUE_SYMBOL);
+    const slot = base ? locateInWorkerQueueArray(base, this.address) : null;
+    if (!slot || (slot.field !== 'dynamicThreads' && slot.field !== 'pendingItems')) return true;
+    const value = parseDebuggerNumber(memory[2]!.trim().split(/\s+/)[0]!);
+    const queue = this.context.session.workQueue(slot.name);
+    queue.name = slot.name;
+    setField(queue, slot.field, value, number);
+    if (slot.field === 'pendingItems' && value !== null) setField(queue, 'hasPendingItems', value > 0, number);
+    return true;
+  }
+}
+
+/** `x module!symbol`: remembers symbol addresses (nt!ExWorkerQueue names the worker queues). */
+export const symbolReader: CommandReader = {
+  name: 'symbols',
+  commands: ['x', 'ln'],
+  start(_line, context) {
+    context.understood();
+    return {
+      accept({ text }: Line): boolean {
+        const symbol = SYMBOL_LINE.exec(text);
+        if (symbol) {
+          const address = canonicalAddress(symbol[1]!);
+          if (address) context.session.symbols.set(symbol[2]!.toLowerCase(), address);
+        }
+        return true;
+      },
+    };
+  },
+};
+
+/** `!list "-t nt!_LIST_ENTRY.Flink -x \"dq …; dps …\" <head>"`: the work items and their routines. */
+export const workItemListReader: CommandReader = {
+  name: 'work-item-list',
+  commands: ['!list'],
+  start(_line, context) {
+    const head = [...(context.command?.args ?? [])].reverse().map((arg) => canonicalAddress(arg.replace(/"/g, ''))).find((value) => value !== null) ?? null;
+    return new WorkItemListSection(head, context);
+  },
+};
+
+class WorkItemListSection implements Section {
+  private entry: Address | null = null;
+
+  constructor(
+    private readonly listHead: Address | null,
+    private readonly context: ParseContext,
+  ) {}
+
+  accept({ text, number }: Line): boolean {
+    const withSymbol = POINTER_WITH_SYMBOL.exec(text);
+    if (withSymbol) {
+      const frame = describeCallSite(withSymbol[2]!, number);
+      const address = this.entry ?? canonicalAddress(withSymbol[1]!);
+      if (!address) return true;
+      const item = this.context.session.workItem(address, frame.callSite, frame);
+      item.listHead = this.listHead;
+      addEvidenceLine(item.evidence, number);
+      item.evidence.fields['routine'] = [number];
+      this.entry = null;
+      this.context.understood();
+      return true;
+    }
+    const memory = MEMORY_LINE.exec(text);
+    if (memory && /^[0-9a-f`\s]+$/i.test(memory[2]!)) {
+      this.entry = canonicalAddress(memory[1]!);
+    }
+    return true;
+  }
+}
+
+/** `? expr` and `?? expr`: nothing to keep, but the output is understood. */
+export const evaluateReader: CommandReader = {
+  name: 'evaluate',
+  commands: ['?', '??', '.formats'],
+  start(_line, context) {
+    context.understood();
+    return new IgnoredSection();
+  },
+};
+
+export { WORK_QUEUE_NAMES };

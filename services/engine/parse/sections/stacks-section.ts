@@ -1,0 +1,84 @@
+import { canonicalAddress } from '../../address.ts';
+import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import type { StackFrame, ThreadEntity } from '../../model/types.ts';
+import { describeCallSite } from '../frames.ts';
+import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
+import { attachFrames } from './stack-section.ts';
+
+const STACKS_ROW = /^([0-9a-f]{1,8})\.([0-9a-f]{1,8})\s+([0-9a-f`]{8,17})\s+(?:([0-9a-f]{1,8})\s+)?([A-Za-z]+)\s+(\S.*)$/i;
+const PROCESS_LINE = /^\[(?:([0-9a-f`]{8,17})\s+)?([^\]]+)\]$/i;
+const CONTINUATION_FRAME = /^(?:[A-Za-z_][\w.]*!\S+|\+0x[0-9a-f]+|[A-Za-z_][\w.]*\+0x[0-9a-f]+)$/i;
+
+/** `!stacks 0|1|2 [filter]`: one row per thread with its state and blocking frame; level 2 adds the frames. */
+export const stacksSectionReader: SectionReader = {
+  name: 'stacks',
+  keys: ['Proc.Thread'],
+  start(line, context) {
+    if (!/^Proc\.Thread\s+\.Thread/i.test(line.text)) return null;
+    context.understood();
+    return new StacksSection(context);
+  },
+};
+
+class StacksSection implements Section {
+  private process: { address: string | null; image: string } | null = null;
+  private thread: ThreadEntity | null = null;
+  private frames: StackFrame[] = [];
+
+  constructor(private readonly context: ParseContext) {}
+
+  accept({ text, number }: Line): boolean {
+    if (text.length === 0) return true;
+    const processLine = PROCESS_LINE.exec(text);
+    if (processLine) {
+      this.finishThread();
+      const address = processLine[1] ? canonicalAddress(processLine[1]) : null;
+      this.process = { address, image: processLine[2]!.trim() };
+      if (address) setField(this.context.session.process(address), 'image', this.process.image, number);
+      return true;
+    }
+    const row = STACKS_ROW.exec(text);
+    if (row) {
+      this.finishThread();
+      const address = canonicalAddress(row[3]!);
+      if (!address) return true;
+      const thread = this.context.session.thread(address);
+      addEvidenceLine(thread.evidence, number);
+      setField(thread, 'pid', Number.parseInt(row[1]!, 16), number);
+      setField(thread, 'tid', Number.parseInt(row[2]!, 16), number);
+      if (this.process) {
+        setField(thread, 'image', this.process.image, number);
+        if (this.process.address) {
+          setField(thread, 'process', this.process.address, number);
+          const process = this.context.session.process(this.process.address);
+          if (!process.threads.includes(thread.key)) process.threads.push(thread.key);
+        }
+      }
+      if (row[5]!.toLowerCase() === 'blocked' && thread.state === null) setField(thread, 'state', 'blocked', number);
+      const blocker = row[6]!.trim();
+      if (/^Stack paged out/i.test(blocker)) {
+        setField(thread, 'stackNotResident', true, number);
+      } else {
+        const frame = describeCallSite(blocker, number);
+        setField(thread, 'blockerFrame', frame, number);
+        this.frames = [frame];
+      }
+      this.thread = thread;
+      return true;
+    }
+    if (this.thread && CONTINUATION_FRAME.test(text)) {
+      this.frames.push(describeCallSite(text, number));
+    }
+    return true;
+  }
+
+  close(): void {
+    this.finishThread();
+  }
+
+  private finishThread(): void {
+    if (this.thread && this.frames.length > 1) attachFrames(this.thread, this.frames);
+    this.thread = null;
+    this.frames = [];
+  }
+}

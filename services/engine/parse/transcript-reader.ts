@@ -1,0 +1,258 @@
+import { canonicalAddress } from '../address.ts';
+import { SessionBuilder } from '../model/session-builder.ts';
+import type { CommandBlock, Coverage, ParseWarning, SessionModel, ThreadEntity, TranscriptModel } from '../model/types.ts';
+import { cleanLine } from '../segment/clean-line.ts';
+import { parsePrompt, type Prompt } from '../segment/prompt.ts';
+import { describeCommand } from './command.ts';
+import { COMMAND_READERS, HEADER_READERS, META_COMMANDS, indexCommandReaders, indexHeaderReaders } from './readers.ts';
+import { sectionKey, type Line, type ParseContext, type Section } from './section.ts';
+
+export interface ReaderOptions {
+  /** Longer lines are read only up to this many characters (a warning says so). */
+  maxLineLength?: number;
+  /** At most this many warnings are kept; the rest are counted. */
+  maxWarnings?: number;
+}
+
+export const DEFAULT_MAX_LINE_LENGTH = 4096;
+const DEFAULT_MAX_WARNINGS = 200;
+const SESSION_BANNER = /^(Microsoft \(R\) Windows Debugger Version|Loading Dump File \[|Opened log file ')/;
+const DEBUG_SESSION_TIME = /^Debug session time:\s*(.+)$/;
+
+const HEADER_READERS_BY_KEY = indexHeaderReaders(HEADER_READERS);
+const COMMAND_READERS_BY_NAME = indexCommandReaders(COMMAND_READERS);
+
+/**
+ * Reads a transcript one line at a time (so it can be fed from a stream): finds prompts, splits sessions
+ * and command blocks, and hands each line to the section reader it belongs to. Memory grows with the
+ * entities found, not with the text; time is linear in the text.
+ */
+export class TranscriptReader {
+  private readonly maxLineLength: number;
+  private readonly maxWarnings: number;
+  private readonly sessions: SessionBuilder[] = [];
+  private session: SessionBuilder;
+  private block: CommandBlock | null = null;
+  private section: Section | null = null;
+  private sectionName = '';
+  private lineNumber = 0;
+  private readonly warnings: ParseWarning[] = [];
+  private droppedWarnings = 0;
+  private readonly context: ParseContext;
+
+  constructor(options: ReaderOptions = {}) {
+    this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.maxWarnings = options.maxWarnings ?? DEFAULT_MAX_WARNINGS;
+    this.session = new SessionBuilder(0, 1);
+    this.sessions.push(this.session);
+    this.context = {
+      session: this.session,
+      command: null,
+      focusThread: null,
+      focusProcess: null,
+      focusQueue: null,
+      warn: (line, message) => this.warn(line, message),
+      understood: () => {
+        if (this.block) this.block.understood = true;
+      },
+    };
+  }
+
+  get linesRead(): number {
+    return this.lineNumber;
+  }
+
+  pushLine(rawLine: string): void {
+    const number = ++this.lineNumber;
+    let raw = rawLine;
+    if (raw.length > this.maxLineLength) {
+      this.warn(number, `line of ${raw.length} characters read only up to ${this.maxLineLength}`);
+      raw = raw.slice(0, this.maxLineLength);
+    }
+    const cleaned = cleanLine(raw);
+    if (cleaned.snip) return;
+    const text = cleaned.text;
+    const prompt = text.length > 0 ? parsePrompt(text, cleaned.quoted) : null;
+    if (prompt) {
+      this.startBlock(prompt, number);
+      return;
+    }
+    if (text.length > 0 && this.isNewSessionMarker(text)) {
+      this.closeBlock();
+      this.startSession(number);
+    }
+    if (this.block) this.block.endLine = number;
+    this.session.endLine = number;
+    this.readOutputLine({ text, number });
+  }
+
+  finish(source: TranscriptModel['source']): TranscriptModel {
+    this.closeBlock();
+    const sessions = this.sessions.filter((session, index) => index === 0 || !session.isEmpty).map((session) => finishSession(session));
+    const warnings = [...this.warnings];
+    if (this.droppedWarnings > 0) warnings.push({ line: this.lineNumber, message: `${this.droppedWarnings} more warnings not shown` });
+    return { source: { ...source, lineCount: this.lineNumber }, sessions, coverage: coverageOf(sessions), warnings };
+  }
+
+  private isNewSessionMarker(text: string): boolean {
+    if (this.session.blocks.every((block) => block.command === null)) return false;
+    if (SESSION_BANNER.test(text)) return true;
+    const time = DEBUG_SESSION_TIME.exec(text);
+    if (!time) return false;
+    const previous = this.session.debugSessionTime;
+    this.session.debugSessionTime = time[1]!.trim();
+    return previous !== null && previous !== this.session.debugSessionTime;
+  }
+
+  private startBlock(prompt: Prompt, number: number): void {
+    this.closeBlock();
+    if (prompt.debugger !== 'unknown') {
+      if (this.session.debugger !== null && this.session.debugger !== prompt.debugger && !this.session.isEmpty) {
+        this.startSession(number);
+      }
+      this.session.debugger = prompt.debugger;
+      this.session.mode = prompt.mode;
+    }
+    const command = describeCommand(prompt.command);
+    this.block = {
+      command: prompt.command,
+      name: command.name,
+      prompt: prompt.prompt || null,
+      startLine: number,
+      endLine: number,
+      understood: META_COMMANDS.has(command.name),
+    };
+    this.session.blocks.push(this.block);
+    this.session.endLine = number;
+    this.context.command = command;
+    this.applyContextCommand(command.name, command.args, command.threadSelector);
+    const reader = COMMAND_READERS_BY_NAME.get(command.name);
+    if (reader) this.openSection(reader.name, () => reader.start({ text: '', number }, this.context));
+  }
+
+  /** `.thread <address>` and `~Ns` move the debugger's current thread: a bare `k` then shows that thread. */
+  private applyContextCommand(name: string, args: string[], selector: number | '*' | null): void {
+    if (name === '.thread' && args[0]) {
+      const address = canonicalAddress(args[0]);
+      if (address) this.session.currentThreadKey = this.session.thread(address).key;
+    } else if (name === '~s' && typeof selector === 'number') {
+      this.session.currentThreadKey = this.session.threadByDebuggerId(selector).key;
+    }
+  }
+
+  private startSession(number: number): void {
+    this.session = new SessionBuilder(this.sessions.length, number);
+    this.sessions.push(this.session);
+    this.context.session = this.session;
+    this.resetFocus();
+  }
+
+  private closeBlock(): void {
+    this.closeSection();
+    this.block = null;
+    this.context.command = null;
+    this.resetFocus();
+  }
+
+  private resetFocus(): void {
+    this.context.focusThread = null;
+    this.context.focusProcess = null;
+    this.context.focusQueue = null;
+  }
+
+  private readOutputLine(line: Line): void {
+    const current = this.section;
+    if (current?.claims && this.guard(() => current.claims!(line))) {
+      this.guard(() => current.accept(line));
+      return;
+    }
+    if (line.text.length > 0) {
+      const readers = HEADER_READERS_BY_KEY.get(sectionKey(line.text));
+      if (readers) {
+        this.ensureBlock(line.number);
+        for (const reader of readers) {
+          const previous = this.section;
+          const started = this.guard(() => reader.start(line, this.context));
+          if (started) {
+            if (previous === this.section) this.closeSection(started);
+            this.section = started;
+            this.sectionName = reader.name;
+            return;
+          }
+        }
+      }
+    }
+    if (current && this.guard(() => current.accept(line))) return;
+    if (current) this.closeSection();
+  }
+
+  /** Output without any prompt before it still forms a block, so that its entities have a home. */
+  private ensureBlock(number: number): void {
+    if (this.block) return;
+    this.block = { command: null, name: 'output', prompt: null, startLine: number, endLine: number, understood: false };
+    this.session.blocks.push(this.block);
+  }
+
+  private openSection(name: string, start: () => Section | null): void {
+    const section = this.guard(start);
+    if (section) {
+      this.section = section;
+      this.sectionName = name;
+    }
+  }
+
+  private closeSection(replacement: Section | null = null): void {
+    const section = this.section;
+    this.section = replacement;
+    if (section?.close) this.guard(() => section.close!());
+  }
+
+  /** A reader that fails leaves a warning with the error's class and the analysis goes on. */
+  private guard<T>(action: () => T): T | null {
+    try {
+      return action();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : typeof error;
+      const message = error instanceof Error ? error.message : String(error);
+      this.warn(this.lineNumber, `${this.sectionName || 'reader'} failed (${name}: ${message.slice(0, 200)}); its section was skipped`);
+      this.section = null;
+      return null;
+    }
+  }
+
+  private warn(line: number, message: string): void {
+    if (this.warnings.length < this.maxWarnings) this.warnings.push({ line, message });
+    else this.droppedWarnings++;
+  }
+}
+
+function finishSession(session: SessionBuilder): SessionModel {
+  const model = session.finish();
+  fillThreadImagesFromProcesses(model);
+  return model;
+}
+
+/** A thread listed under its process (or with its Owning Process) takes the process's image name. */
+function fillThreadImagesFromProcesses(model: SessionModel): void {
+  const processes = new Map(model.processes.map((process) => [process.address, process]));
+  for (const thread of model.threads as ThreadEntity[]) {
+    if (thread.image !== null || thread.process === null) continue;
+    const process = processes.get(thread.process);
+    if (process?.image) {
+      thread.image = process.image;
+      thread.evidence.fields['image'] = process.evidence.fields['image'] ?? [];
+    }
+  }
+}
+
+function coverageOf(sessions: SessionModel[]): Coverage {
+  const blocks = sessions.flatMap((session) => session.blocks);
+  const commandBlocks = blocks.filter((block) => block.command !== null);
+  return {
+    blocks: commandBlocks.length,
+    understoodBlocks: commandBlocks.filter((block) => block.understood).length,
+    unparsed: commandBlocks
+      .filter((block) => !block.understood)
+      .map((block) => ({ command: block.command!, name: block.name, startLine: block.startLine, endLine: block.endLine })),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * What the engineer added to a line of debugger output, removed before it is read:
+ * `> ` blockquotes and indentation from web pages and mails, `<----`/`<<<`/`//`/`←` annotations
+ * at the end, and HTML emphasis tags. Snip markers (`<snip>`, `...`, `…`, `【省略一些行】`) are reported
+ * so that readers know output was cut there.
+ */
+export interface CleanLine {
+  text: string;
+  snip: boolean;
+  /** True when a blockquote marker (`>`) was removed from the front. */
+  quoted: boolean;
+}
+
+const ANNOTATION_MARKERS = ['<--', '<——', '<—', '<–', '<<<', '←', '//'];
+const HTML_TAG = /<\/?(?:mark|span|b|i|u|em|strong|code|font|pre|br|kbd|tt)\b[^<>]{0,200}>/gi;
+const SNIP_LINE = /^(?:<\s*snip(?:ped)?\s*>|\[\s*snip(?:ped)?\s*\]|\.{3,}|…+|【[^】]{0,40}】|#\s*abbreviated|\[\.\.\.\]|\(\.\.\.\)|-+\s*snip\s*-+)$/i;
+
+export function cleanLine(raw: string): CleanLine {
+  let start = 0;
+  let quoted = false;
+  const length = raw.length;
+  // Leading indentation and blockquote markers, in any mix (`> > `, `\t> `).
+  for (;;) {
+    while (start < length) {
+      const code = raw.charCodeAt(start);
+      if (code !== 32 && code !== 9 && code !== 0xa0 && code !== 0x3000) break;
+      start++;
+    }
+    if (start < length && raw.charCodeAt(start) === 62 /* > */) {
+      const next = start + 1 < length ? raw.charCodeAt(start + 1) : 32;
+      // `>[` starts the current IRP stack location and `>!` a quoted command; a quote marker is `>` before space, `>`, or end.
+      if (next === 32 || next === 9 || next === 62 || next === 33 /* ! */) {
+        start++;
+        quoted = true;
+        continue;
+      }
+    }
+    break;
+  }
+  let text = start === 0 ? raw : raw.slice(start);
+  if (text.indexOf('<') !== -1 && text.indexOf('>') !== -1) text = text.replace(HTML_TAG, '');
+  text = stripAnnotation(text);
+  let end = text.length;
+  while (end > 0) {
+    const code = text.charCodeAt(end - 1);
+    if (code !== 32 && code !== 9 && code !== 0xa0 && code !== 0x3000) break;
+    end--;
+  }
+  if (end !== text.length) text = text.slice(0, end);
+  const snip = text.length > 0 && text.length <= 60 && SNIP_LINE.test(text);
+  return { text: snip ? '' : text, snip, quoted };
+}
+
+function stripAnnotation(text: string): string {
+  let cut = -1;
+  for (const marker of ANNOTATION_MARKERS) {
+    let from = 0;
+    for (;;) {
+      const index = text.indexOf(marker, from);
+      if (index === -1) break;
+      // An annotation stands apart from the output: at the line start or after whitespace.
+      const before = index === 0 ? 32 : text.charCodeAt(index - 1);
+      if (before === 32 || before === 9) {
+        if (marker === '//' && isUrl(text, index)) {
+          from = index + 2;
+          continue;
+        }
+        if (cut === -1 || index < cut) cut = index;
+        break;
+      }
+      from = index + marker.length;
+    }
+  }
+  return cut === -1 ? text : text.slice(0, cut);
+}
+
+function isUrl(text: string, index: number): boolean {
+  return index > 0 && text.charCodeAt(index - 1) === 58 /* : */;
+}

@@ -1,0 +1,43 @@
+/**
+ * Debugger prompts: `1: kd> `, `kd>`, `lkd>`, `0:000> `, `0:023:x86> `, with the command after them.
+ * A quoted command without a prompt (`> !thread` in a mail) also starts a block.
+ */
+export type SessionMode = 'kernel' | 'user';
+
+export interface Prompt {
+  prompt: string;
+  mode: SessionMode;
+  /** `kd`, `lkd` or `cdb` (user mode); kept apart so a live and a dump session are not merged. */
+  debugger: 'kd' | 'lkd' | 'cdb' | 'unknown';
+  command: string;
+}
+
+const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::[a-z0-9_]{1,10})?>\s*/i;
+const USER_PROMPT = /^(\d{1,4}):(\d{1,5})(?::([a-z0-9_]{1,10}))?>\s*/i;
+const BARE_EXTENSION_COMMAND = /^!(?:[a-z][\w]{0,30}\.)?[a-z][\w]{0,30}(?:\s|$)/i;
+
+export function parsePrompt(text: string, quoted: boolean): Prompt | null {
+  const gt = text.indexOf('>');
+  if (gt !== -1 && gt <= 16) {
+    const first = text.charCodeAt(0);
+    if (first === 107 || first === 108 || first === 75 || first === 76 || (first >= 48 && first <= 57)) {
+      const kernel = KERNEL_PROMPT.exec(text);
+      if (kernel) {
+        return {
+          prompt: kernel[0].trimEnd(),
+          mode: 'kernel',
+          debugger: kernel[2]!.toLowerCase() === 'lkd' ? 'lkd' : 'kd',
+          command: text.slice(kernel[0].length).trim(),
+        };
+      }
+      const user = USER_PROMPT.exec(text);
+      if (user) {
+        return { prompt: user[0].trimEnd(), mode: 'user', debugger: 'cdb', command: text.slice(user[0].length).trim() };
+      }
+    }
+  }
+  if (quoted && text.length <= 200 && BARE_EXTENSION_COMMAND.test(text)) {
+    return { prompt: '', mode: 'kernel', debugger: 'unknown', command: text.trim() };
+  }
+  return null;
+}
