@@ -12,6 +12,9 @@ export function formatModel(model: TranscriptModel, fileName: string): string {
   for (const session of model.sessions) out.push('', ...formatSession(session));
   out.push('', `unparsed: ${summary.unparsed.length === 0 ? 'none' : ''}`);
   for (const block of summary.unparsed) out.push(`  ${block}`);
+  if (model.coverage.withoutOutput.length > 0) {
+    out.push(`without output: ${model.coverage.withoutOutput.map((block) => `${block.command} (line ${block.startLine})`).join(', ')}`);
+  }
   out.push(`warnings: ${model.warnings.length === 0 ? 'none' : ''}`);
   for (const warning of model.warnings) out.push(`  line ${warning.line}: ${warning.message}`);
   return out.join('\n');

@@ -37,6 +37,8 @@ export class SessionBuilder {
   readonly poolAllocations = new Map<string, PoolAllocationEntity>();
   /** Symbol → address, from `x module!symbol` output (used to name worker queues). */
   readonly symbols = new Map<string, Address>();
+  /** Addresses the debugger itself said are not the object asked for (`!critsec` on garbage). */
+  readonly invalidObjects = new Set<Address>();
   /** Debugger thread number → thread key, for user-mode selectors such as `~4 kb`. */
   readonly debuggerThreadIds = new Map<number, string>();
   /** Thread the debugger is set to (`.thread`, `~Ns`); stacks from a bare `k` belong to it. */

@@ -251,6 +251,8 @@ export interface CommandBlock {
   endLine: number;
   /** True when some parser recognised content in the block. */
   understood: boolean;
+  /** Non-blank output lines after the prompt (0: the command printed nothing, or only its echo survived). */
+  outputLines: number;
 }
 
 export interface SessionModel {
@@ -288,7 +290,10 @@ export interface UnparsedCommand {
 export interface Coverage {
   blocks: number;
   understoodBlocks: number;
+  /** Commands whose output no reader understood: kept as raw line ranges, reported here. */
   unparsed: UnparsedCommand[];
+  /** Commands that printed nothing (or whose output was cut from the transcript). */
+  withoutOutput: UnparsedCommand[];
 }
 
 export interface TranscriptModel {

@@ -135,6 +135,12 @@ export function describeCallSite(callSite: string, line: number, inline = false)
     // `MyBadDSM+0xb698`: a module without symbols.
     return { callSite, module: normaliseModuleName(body), function: null, offset, address: null, args: [], inline, line };
   }
+  if (callSite.startsWith('[')) {
+    // SOS frame markers: `[GCFrame: 2a8bd110]`, `[HelperMethodFrame: …] System.Threading.Monitor.ReliableEnter(…)`.
+    const close = callSite.indexOf(']');
+    const managed = close === -1 ? '' : callSite.slice(close + 1).trim();
+    return { callSite, module: null, function: managed || null, offset: null, address: null, args: [], inline, line };
+  }
   // Managed frames (`Namespace.Type.Method(args)`) and other symbol-less text.
   return { callSite, module: null, function: callSite, offset, address: null, args: [], inline, line };
 }

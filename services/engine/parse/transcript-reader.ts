@@ -81,7 +81,10 @@ export class TranscriptReader {
       this.closeBlock();
       this.startSession(number);
     }
-    if (this.block) this.block.endLine = number;
+    if (this.block) {
+      this.block.endLine = number;
+      if (text.length > 0) this.block.outputLines++;
+    }
     this.session.endLine = number;
     this.readOutputLine({ text, number });
   }
@@ -121,6 +124,7 @@ export class TranscriptReader {
       startLine: number,
       endLine: number,
       understood: META_COMMANDS.has(command.name),
+      outputLines: 0,
     };
     this.session.blocks.push(this.block);
     this.session.endLine = number;
@@ -189,7 +193,7 @@ export class TranscriptReader {
   /** Output without any prompt before it still forms a block, so that its entities have a home. */
   private ensureBlock(number: number): void {
     if (this.block) return;
-    this.block = { command: null, name: 'output', prompt: null, startLine: number, endLine: number, understood: false };
+    this.block = { command: null, name: 'output', prompt: null, startLine: number, endLine: number, understood: false, outputLines: 0 };
     this.session.blocks.push(this.block);
   }
 
@@ -248,11 +252,11 @@ function fillThreadImagesFromProcesses(model: SessionModel): void {
 function coverageOf(sessions: SessionModel[]): Coverage {
   const blocks = sessions.flatMap((session) => session.blocks);
   const commandBlocks = blocks.filter((block) => block.command !== null);
+  const describe = (block: CommandBlock) => ({ command: block.command!, name: block.name, startLine: block.startLine, endLine: block.endLine });
   return {
     blocks: commandBlocks.length,
     understoodBlocks: commandBlocks.filter((block) => block.understood).length,
-    unparsed: commandBlocks
-      .filter((block) => !block.understood)
-      .map((block) => ({ command: block.command!, name: block.name, startLine: block.startLine, endLine: block.endLine })),
+    unparsed: commandBlocks.filter((block) => !block.understood && block.outputLines > 0).map(describe),
+    withoutOutput: commandBlocks.filter((block) => !block.understood && block.outputLines === 0).map(describe),
   };
 }

@@ -11,6 +11,8 @@ export interface CleanLine {
   quoted: boolean;
 }
 
+/** Tabs and the Unicode spaces that web pages and word processors put between columns. */
+const WIDE_SPACE = /[\t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]/g;
 const ANNOTATION_MARKERS = ['<--', '<——', '<—', '<–', '<<<', '←', '//'];
 const HTML_TAG = /<\/?(?:mark|span|b|i|u|em|strong|code|font|pre|br|kbd|tt)\b[^<>]{0,200}>/gi;
 const SNIP_LINE = /^(?:<\s*snip(?:ped)?\s*>|\[\s*snip(?:ped)?\s*\]|\.{3,}|…+|【[^】]{0,40}】|#\s*abbreviated|\[\.\.\.\]|\(\.\.\.\)|-+\s*snip\s*-+)$/i;
@@ -38,6 +40,7 @@ export function cleanLine(raw: string): CleanLine {
     break;
   }
   let text = start === 0 ? raw : raw.slice(start);
+  text = text.replace(WIDE_SPACE, ' ');
   if (text.indexOf('<') !== -1 && text.indexOf('>') !== -1) text = text.replace(HTML_TAG, '');
   text = stripAnnotation(text);
   let end = text.length;

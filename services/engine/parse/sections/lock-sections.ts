@@ -10,7 +10,8 @@ const OLD_OWNER = /^Thread = ([0-9a-f`]{8,17}), Count = ([0-9a-f]+)/i;
 const COUNT_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*=\s*(\S+)/;
 const WAITER_ADDRESS = /^([0-9a-f`]{8,17})(?:\s|$)/i;
 const CRITSEC_HEADER = /^CritSec\s+(\S+)\s+at\s+(?:0x)?([0-9a-f`]{1,17})$/i;
-const CS_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*(?:=\s*|\s{2,})(\S.*)$/;
+const CS_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*(?:=\s*|\s{2,})(\S.*)?$/;
+const NOT_A_CRITICAL_SECTION = /^DebugInfo for CritSec at\s+(?:0x)?([0-9a-f`]{1,17}) does not point back/i;
 const CS_ADDRESS = /^(?:0x)?([0-9a-f`]{1,17})(?:\s+\(([^)]*)\))?/i;
 const MEX_ERESOURCE = /^nt!_ERESOURCE @ ([0-9a-f`]{8,17})/i;
 const MEX_OWNER_ROW = /^(\S+)\s+([0-9a-f`]{8,17})\s+(\S+)\s+(\S+)/i;
@@ -66,16 +67,13 @@ class EresourceSection implements Section {
     if (text.length === 0) return true;
     if (/^Threads:/i.test(text)) {
       this.waiting = null;
-      for (const match of text.matchAll(OWNER_ENTRY)) {
-        const owner = canonicalAddress(match[1]!);
-        if (owner) addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number);
-      }
+      const entries = [...text.matchAll(OWNER_ENTRY)];
       const actual = ACTUAL_THREAD.exec(text);
-      if (actual && lock.owners.length > 0) {
-        // The debugger prints the tagged owner pointer and then the thread it stands for.
-        const thread = canonicalAddress(actual[1]!);
-        lock.owners[lock.owners.length - 1]!.thread = thread;
-      }
+      entries.forEach((match, index) => {
+        // `80ed0023-01<*> *** Actual Thread 80ed0020`: the owner field is tagged; the thread follows it.
+        const owner = actual && index === entries.length - 1 ? canonicalAddress(actual[1]!) : canonicalAddress(match[1]!);
+        if (owner) addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number);
+      });
       for (const owner of lock.owners) if (owner.thread) this.context.session.thread(owner.thread);
       return true;
     }
@@ -176,8 +174,19 @@ export const criticalSectionReader: SectionReader = {
       return new CriticalSectionSection(null, context);
     }
     if (text.startsWith('DebugInfo')) {
+      const invalid = NOT_A_CRITICAL_SECTION.exec(text);
+      if (invalid) {
+        // `!critsec` on memory that is no critical section prints garbage fields after this line.
+        const address = canonicalAddress(invalid[1]!);
+        if (address) context.session.invalidObjects.add(address);
+        context.warn(line.number, `${invalid[1]} is not an initialized critical section; its fields were not read`);
+        context.understood();
+        return null;
+      }
       if (!/^DebugInfo\s+=/.test(text)) return null;
-      return new CriticalSectionSection(null, context);
+      const section = new CriticalSectionSection(null, context);
+      section.claims(line);
+      return section;
     }
     const section = new CriticalSectionSection(null, context);
     if (!section.readHeader(text, line.number)) return null;
@@ -193,9 +202,16 @@ class CriticalSectionSection implements Section {
     private readonly context: ParseContext,
   ) {}
 
+  private sawDebugInfo = false;
+
+  /** `!cs -l` prints DebugInfo before `Critical section =`, `!cs -o` after it: both are one record. */
   claims(line: Line): boolean {
-    // `Critical section = …` after `DebugInfo = …` in `!cs -l` belongs to the same record.
-    return line.text.startsWith('Critical section') && this.lock === null;
+    if (line.text.startsWith('Critical section')) return this.lock === null;
+    if (/^DebugInfo\s+=/.test(line.text) && !this.sawDebugInfo) {
+      this.sawDebugInfo = true;
+      return true;
+    }
+    return false;
   }
 
   readHeader(text: string, number: number): boolean {
@@ -217,7 +233,10 @@ class CriticalSectionSection implements Section {
 
   private open(addressText: string, symbol: string | null, number: number): void {
     const address = canonicalAddress(addressText);
-    if (!address) return;
+    if (!address || this.context.session.invalidObjects.has(address)) {
+      this.lock = null;
+      return;
+    }
     const isLoaderLock = symbol !== null && /LdrpLoaderLock/i.test(symbol);
     const lock = this.context.session.lock(isLoaderLock ? 'loader-lock' : 'critical-section', address);
     addEvidenceLine(lock.evidence, number);
@@ -231,6 +250,7 @@ class CriticalSectionSection implements Section {
     if (text.startsWith('---')) {
       this.lock = null;
       this.awaitingOwnerStack = false;
+      this.sawDebugInfo = false;
       return true;
     }
     if (this.readHeader(text, number)) return true;
@@ -247,7 +267,7 @@ class CriticalSectionSection implements Section {
     const field = CS_FIELD.exec(text);
     if (!field) return true;
     const name = field[1]!.trim();
-    const value = field[2]!.trim();
+    const value = (field[2] ?? '').trim();
     switch (name) {
       case 'LockCount':
         setField(lock, 'lockCount', parseDebuggerNumber(value), number);
