@@ -1,4 +1,5 @@
 import type { Address } from '../address.ts';
+import type { AddressExpression } from '../address-expression.ts';
 import { emptyEvidence, finishEvidence } from './evidence.ts';
 import type {
   AlpcMessageEntity,
@@ -17,6 +18,20 @@ import type {
   WorkItemEntity,
   WorkQueueEntity,
 } from './types.ts';
+
+/** A `dt nt!_KQUEUE <expression>` whose queue is named once nt!ExWorkerQueue is known. */
+export interface WorkQueueDump {
+  key: string;
+  expression: AddressExpression;
+  entryListOffset: number | null;
+}
+
+/** The first value of a `dd`/`dq` at an address expression. */
+export interface MemoryRead {
+  expression: AddressExpression;
+  value: number;
+  line: number;
+}
 
 /**
  * Collects one debugging session's entities. Every object is keyed by its canonical address, so an
@@ -37,6 +52,10 @@ export class SessionBuilder {
   readonly poolAllocations = new Map<string, PoolAllocationEntity>();
   /** Symbol → address, from `x module!symbol` output (used to name worker queues). */
   readonly symbols = new Map<string, Address>();
+  readonly workQueueDumps: WorkQueueDump[] = [];
+  readonly memoryReads: MemoryRead[] = [];
+  /** Array bases implied by `dt nt!_KQUEUE <base>+58…` when `x nt!ExWorkerQueue` is not in the transcript. */
+  readonly workerQueueBaseCandidates: Address[] = [];
   /** Addresses the debugger itself said are not the object asked for (`!critsec` on garbage). */
   readonly invalidObjects = new Set<Address>();
   /** Debugger thread number → thread key, for user-mode selectors such as `~4 kb`. */

@@ -4,6 +4,7 @@ import type { CommandBlock, Coverage, ParseWarning, SessionModel, ThreadEntity, 
 import { cleanLine } from '../segment/clean-line.ts';
 import { parsePrompt, type Prompt } from '../segment/prompt.ts';
 import { describeCommand } from './command.ts';
+import { resolveWorkerQueues } from './resolve-worker-queues.ts';
 import { COMMAND_READERS, HEADER_READERS, META_COMMANDS, indexCommandReaders, indexHeaderReaders } from './readers.ts';
 import { sectionKey, type Line, type ParseContext, type Section } from './section.ts';
 
@@ -231,6 +232,7 @@ export class TranscriptReader {
 }
 
 function finishSession(session: SessionBuilder): SessionModel {
+  resolveWorkerQueues(session);
   const model = session.finish();
   fillThreadImagesFromProcesses(model);
   return model;

@@ -1,12 +1,13 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber, type Address } from '../../address.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { WorkQueueEntity } from '../../model/types.ts';
-import { evaluateAddress, parseAddressExpression } from '../address-expression.ts';
+
+import { evaluateAddress, parseAddressExpression, type AddressExpression } from '../../address-expression.ts';
+import type { WorkQueueDump } from '../../model/session-builder.ts';
 import { describeCallSite } from '../frames.ts';
 import type { CommandReader, Line, ParseContext, Section } from '../section.ts';
-import { layoutFor, locateInWorkerQueueArray, WORK_QUEUE_NAMES } from './worker-queue-layout.ts';
+import { layoutFor } from './worker-queue-layout.ts';
 
-const WORKER_QUEUE_SYMBOL = 'nt!exworkerqueue';
 const DT_FIELD = /^\+0x([0-9a-f]{1,5})\s+([A-Za-z_]\w*)\s*:\s*(.*)$/i;
 const LIST_ENTRY_VALUE = /\[\s*(?:0x)?([0-9a-f`]{8,17})\s*-\s*(?:0x)?([0-9a-f`]{8,17})\s*\]/i;
 const UNICODE_STRING_VALUE = /"((?:[^"\\]|\\.){0,4096})"/;
@@ -15,26 +16,6 @@ const SYMBOL_LINE = /^([0-9a-f`]{8,17})\s+([A-Za-z_][\w]*![\w@?$:<>~]+)/i;
 /** `dps` output: `<where> <value> module!symbol[+0x…]`. */
 const POINTER_WITH_SYMBOL = /^([0-9a-f`]{8,17})\s+[0-9a-f`]{8,17}\s+([A-Za-z_][\w.]*!\S+)/i;
 
-/** Where a `dt`/`dd` argument points: the address, and the worker queue slot when it lies in nt!ExWorkerQueue. */
-function resolveTarget(context: ParseContext, text: string | undefined): { address: Address | null; expression: ReturnType<typeof parseAddressExpression> } {
-  if (!text) return { address: null, expression: null };
-  const expression = parseAddressExpression(text);
-  if (!expression) return { address: null, expression: null };
-  return { address: evaluateAddress(expression, context.session.symbols), expression };
-}
-
-function workQueueFor(context: ParseContext, address: Address): WorkQueueEntity {
-  const base = context.session.symbols.get(WORKER_QUEUE_SYMBOL);
-  const slot = base ? locateInWorkerQueueArray(base, address) : null;
-  if (slot && slot.field === 'queue') {
-    const queue = context.session.workQueue(slot.name);
-    queue.name = slot.name;
-    return queue;
-  }
-  for (const queue of context.session.workQueues.values()) if (queue.address === address) return queue;
-  return context.session.workQueue(address);
-}
-
 /** `dt <type> <address> [fields]`: _KQUEUE / _EX_WORK_QUEUE, _FILE_OBJECT and RTL_CRITICAL_SECTION are read. */
 export const dtReader: CommandReader = {
   name: 'dt',
@@ -42,24 +23,32 @@ export const dtReader: CommandReader = {
   start(_line, context) {
     const args = (context.command?.args ?? []).filter((arg) => !arg.startsWith('-'));
     const type = (args[0] ?? '').toLowerCase();
-    const { address, expression } = resolveTarget(context, args[1]);
-    if (!address) return new IgnoredSection();
+    const expression = args[1] ? parseAddressExpression(args[1]) : null;
+    if (!expression) return new IgnoredSection();
     if (type.endsWith('_kqueue') || type.endsWith('_ex_work_queue')) {
-      const symbols = context.session.symbols;
-      // Without `x nt!ExWorkerQueue`, the array base is the first term of `dt nt!_KQUEUE <base>+58…`.
-      if (!symbols.has(WORKER_QUEUE_SYMBOL) && expression && !expression.base.includes('!')) {
-        const base = canonicalAddress(expression.base);
-        const stride = base ? BigInt(layoutFor(base).stride) : 0n;
-        if (base && expression.offsets.every((offset) => offset === stride)) symbols.set(WORKER_QUEUE_SYMBOL, base);
-      }
-      const queue = workQueueFor(context, address);
-      return new WorkQueueDtSection(queue, address, context);
+      noteWorkerQueueBaseCandidate(context, expression);
+      // Which queue this is depends on where nt!ExWorkerQueue is, which a later block may say: resolved at the end.
+      const key = `kqueue:${args[1]!.toLowerCase()}`;
+      const dump: WorkQueueDump = { key, expression, entryListOffset: null };
+      context.session.workQueueDumps.push(dump);
+      return new WorkQueueDtSection(context.session.workQueue(key), dump, context);
     }
+    const address = evaluateAddress(expression, context.session.symbols);
+    if (!address) return new IgnoredSection();
     if (type.endsWith('_file_object')) return new FileObjectDtSection(address, context);
     if (type.endsWith('rtl_critical_section')) return new CriticalSectionDtSection(address, context);
     return new IgnoredSection();
   },
 };
+
+/** Without `x nt!ExWorkerQueue`, the array base is the first term of `dt nt!_KQUEUE <base>+58+58`. */
+function noteWorkerQueueBaseCandidate(context: ParseContext, expression: AddressExpression): void {
+  if (expression.base.includes('!')) return;
+  const base = canonicalAddress(expression.base);
+  if (!base) return;
+  const stride = BigInt(layoutFor(base).stride);
+  if (expression.offsets.every((offset) => offset === stride)) context.session.workerQueueBaseCandidates.push(base);
+}
 
 class IgnoredSection implements Section {
   accept(): boolean {
@@ -70,7 +59,7 @@ class IgnoredSection implements Section {
 class WorkQueueDtSection implements Section {
   constructor(
     private readonly queue: WorkQueueEntity,
-    private readonly address: Address,
+    private readonly dump: WorkQueueDump,
     private readonly context: ParseContext,
   ) {}
 
@@ -78,7 +67,7 @@ class WorkQueueDtSection implements Section {
     const field = DT_FIELD.exec(text);
     if (!field) return true;
     const queue = this.queue;
-    setField(queue, 'address', this.address, number);
+    addEvidenceLine(queue.evidence, number);
     this.context.understood();
     const value = field[3]!.trim();
     switch (field[2]) {
@@ -89,9 +78,8 @@ class WorkQueueDtSection implements Section {
         const blink = canonicalAddress(links[2]!);
         setField(queue, 'entryListFlink', flink, number);
         setField(queue, 'entryListBlink', blink, number);
-        // An empty LIST_ENTRY points at itself: the head sits at this field's offset in the queue.
-        const head = evaluateAddress({ base: this.address, offsets: [BigInt('0x' + field[1]!)] }, new Map());
-        setField(queue, 'hasPendingItems', flink !== head || blink !== head, number);
+        this.dump.entryListOffset = Number.parseInt(field[1]!, 16);
+        setField(queue, 'hasPendingItems', flink !== blink, number);
         break;
       }
       case 'CurrentCount':
@@ -181,8 +169,8 @@ export const memoryReader: CommandReader = {
   commands: ['dd', 'dq', 'dp', 'dps', 'dqs', 'dds', 'dl', 'dc', 'db', 'dw', 'dpp', 'du', 'da'],
   start(_line, context) {
     context.understood();
-    const { address } = resolveTarget(context, context.command?.args.find((arg) => !arg.startsWith('-') && !/^l\d/i.test(arg)));
-    return new MemorySection(address, context);
+    const target = context.command?.args.find((arg) => !arg.startsWith('-') && !/^l[0-9a-f]/i.test(arg));
+    return new MemorySection(target ? parseAddressExpression(target) : null, context);
   },
 };
 
@@ -190,22 +178,17 @@ class MemorySection implements Section {
   private first = true;
 
   constructor(
-    private readonly address: Address | null,
+    private readonly expression: AddressExpression | null,
     private readonly context: ParseContext,
   ) {}
 
+  /** The first value shown is the one at the address asked for; counters are matched to queues at the end. */
   accept({ text, number }: Line): boolean {
     const memory = MEMORY_LINE.exec(text);
-    if (!memory || !this.first || !this.address) return true;
+    if (!memory || !this.first || !this.expression) return true;
     this.first = false;
-    const base = this.context.session.symbols.get(WORKER_QUEUE_SYMBOL);
-    const slot = base ? locateInWorkerQueueArray(base, this.address) : null;
-    if (!slot || (slot.field !== 'dynamicThreads' && slot.field !== 'pendingItems')) return true;
     const value = parseDebuggerNumber(memory[2]!.trim().split(/\s+/)[0]!);
-    const queue = this.context.session.workQueue(slot.name);
-    queue.name = slot.name;
-    setField(queue, slot.field, value, number);
-    if (slot.field === 'pendingItems' && value !== null) setField(queue, 'hasPendingItems', value > 0, number);
+    if (value !== null) this.context.session.memoryReads.push({ expression: this.expression, value, line: number });
     return true;
   }
 }
@@ -279,4 +262,3 @@ export const evaluateReader: CommandReader = {
   },
 };
 
-export { WORK_QUEUE_NAMES };

@@ -1,4 +1,4 @@
-import { addressDistance } from '../address-expression.ts';
+import { addressDistance } from '../../address-expression.ts';
 import type { Address } from '../../address.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { canonicalAddress, type Address } from '../address.ts';
+import { canonicalAddress, type Address } from './address.ts';
 
 export interface AddressExpression {
   /** The first term: a number or a symbol (`nt!ExWorkerQueue`). */

@@ -1,0 +1,59 @@
+import { evaluateAddress } from '../address-expression.ts';
+import { setField } from '../model/evidence.ts';
+import type { SessionBuilder } from '../model/session-builder.ts';
+import type { WorkQueueEntity } from '../model/types.ts';
+import { locateInWorkerQueueArray } from './sections/worker-queue-layout.ts';
+
+const WORKER_QUEUE_SYMBOL = 'nt!exworkerqueue';
+
+/**
+ * Names the queues dumped with `dt nt!_KQUEUE` and reads the `dd` counters once the whole session is known,
+ * so the answer does not depend on whether `x nt!ExWorkerQueue` came before or after them.
+ */
+export function resolveWorkerQueues(session: SessionBuilder): void {
+  const base = session.symbols.get(WORKER_QUEUE_SYMBOL) ?? session.workerQueueBaseCandidates[0] ?? null;
+  for (const dump of session.workQueueDumps) {
+    const queue = session.workQueues.get(dump.key);
+    const address = evaluateAddress(dump.expression, session.symbols);
+    if (!queue || !address) continue;
+    const firstLine = queue.evidence.lines[0] ?? 0;
+    setField(queue, 'address', address, firstLine);
+    if (dump.entryListOffset !== null && queue.entryListFlink !== null) {
+      // An empty LIST_ENTRY points at itself.
+      const head = evaluateAddress({ base: address, offsets: [BigInt(dump.entryListOffset)] }, session.symbols);
+      const lines = queue.evidence.fields['entryListFlink'] ?? [firstLine];
+      setField(queue, 'hasPendingItems', queue.entryListFlink !== head || queue.entryListBlink !== head, lines[0]!);
+    }
+    const slot = base ? locateInWorkerQueueArray(base, address) : null;
+    if (slot?.field === 'queue') renameQueue(session, queue, slot.name);
+  }
+  if (!base) return;
+  for (const read of session.memoryReads) {
+    const address = evaluateAddress(read.expression, session.symbols);
+    const slot = address ? locateInWorkerQueueArray(base, address) : null;
+    if (!slot || (slot.field !== 'dynamicThreads' && slot.field !== 'pendingItems')) continue;
+    const queue = session.workQueue(slot.name);
+    queue.name = slot.name;
+    setField(queue, slot.field, read.value, read.line);
+    if (slot.field === 'pendingItems' && read.value > 0) setField(queue, 'hasPendingItems', true, read.line);
+  }
+}
+
+function renameQueue(session: SessionBuilder, queue: WorkQueueEntity, name: string): void {
+  session.workQueues.delete(queue.key);
+  const existing = session.workQueues.get(name);
+  if (!existing) {
+    queue.key = name;
+    queue.name = name;
+    session.workQueues.set(name, queue);
+    return;
+  }
+  // `!exqueue` listed the same queue: one entity with both sets of facts and lines.
+  for (const field of Object.keys(queue) as (keyof WorkQueueEntity)[]) {
+    if (field === 'key' || field === 'evidence' || field === 'threads') continue;
+    if (existing[field] === null && queue[field] !== null) (existing as unknown as Record<string, unknown>)[field] = queue[field];
+  }
+  for (const thread of queue.threads) if (!existing.threads.includes(thread)) existing.threads.push(thread);
+  existing.evidence.lines.push(...queue.evidence.lines);
+  for (const [field, lines] of Object.entries(queue.evidence.fields)) (existing.evidence.fields[field] ??= []).push(...lines);
+}
