@@ -1,6 +1,7 @@
 import type { Address } from '../address.ts';
 import type { AddressExpression } from '../address-expression.ts';
 import { emptyEvidence, finishEvidence } from './evidence.ts';
+import { unifyUserThreads } from './unify-user-threads.ts';
 import type {
   AlpcMessageEntity,
   AlpcPortEntity,
@@ -56,8 +57,6 @@ export class SessionBuilder {
   readonly memoryReads: MemoryRead[] = [];
   /** Array bases implied by `dt nt!_KQUEUE <base>+58…` when `x nt!ExWorkerQueue` is not in the transcript. */
   readonly workerQueueBaseCandidates: Address[] = [];
-  /** Addresses the debugger itself said are not the object asked for (`!critsec` on garbage). */
-  readonly invalidObjects = new Set<Address>();
   /** Debugger thread number → thread key, for user-mode selectors such as `~4 kb`. */
   readonly debuggerThreadIds = new Map<number, string>();
   /** Thread the debugger is set to (`.thread`, `~Ns`); stacks from a bare `k` belong to it. */
@@ -285,6 +284,7 @@ export class SessionBuilder {
   }
 
   finish(): SessionModel {
+    unifyUserThreads(this);
     this.linkWorkItemsToQueues();
     return {
       index: this.index,
@@ -292,7 +292,7 @@ export class SessionBuilder {
       startLine: this.startLine,
       endLine: this.endLine,
       blocks: this.blocks,
-      processes: finishAll(this.processes.values()),
+      processes: finishAll(this.processes.values()).map((process) => ({ ...process, threads: [...process.threads].sort() })),
       threads: finishAll(this.threads.values()),
       alpcMessages: finishAll(this.alpcMessages.values()),
       alpcPorts: finishAll(this.alpcPorts.values()),

@@ -16,6 +16,8 @@ export interface ParseContext {
   focusThread: ThreadEntity | null;
   focusProcess: ProcessEntity | null;
   focusQueue: WorkQueueEntity | null;
+  /** Objects the debugger said, in this block, are not what was asked for: their fields here are garbage. */
+  distrusted: Set<string>;
   warn(line: number, message: string): void;
   /** Marks the current block as understood (some entity was read from it). */
   understood(): void;

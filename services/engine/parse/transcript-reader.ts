@@ -52,6 +52,7 @@ export class TranscriptReader {
       focusThread: null,
       focusProcess: null,
       focusQueue: null,
+      distrusted: new Set(),
       warn: (line, message) => this.warn(line, message),
       understood: () => {
         if (this.block) this.block.understood = true;
@@ -160,6 +161,7 @@ export class TranscriptReader {
   }
 
   private resetFocus(): void {
+    this.context.distrusted.clear();
     this.context.focusThread = null;
     this.context.focusProcess = null;
     this.context.focusQueue = null;

@@ -178,7 +178,7 @@ export const criticalSectionReader: SectionReader = {
       if (invalid) {
         // `!critsec` on memory that is no critical section prints garbage fields after this line.
         const address = canonicalAddress(invalid[1]!);
-        if (address) context.session.invalidObjects.add(address);
+        if (address) context.distrusted.add(address);
         context.warn(line.number, `${invalid[1]} is not an initialized critical section; its fields were not read`);
         context.understood();
         return null;
@@ -233,7 +233,7 @@ class CriticalSectionSection implements Section {
 
   private open(addressText: string, symbol: string | null, number: number): void {
     const address = canonicalAddress(addressText);
-    if (!address || this.context.session.invalidObjects.has(address)) {
+    if (!address || this.context.distrusted.has(address)) {
       this.lock = null;
       return;
     }

@@ -9,6 +9,12 @@ const STACKS_ROW = /^([0-9a-f]{1,8})\.([0-9a-f]{1,8})\s+([0-9a-f`]{8,17})\s+(?:(
 const PROCESS_LINE = /^\[(?:([0-9a-f`]{8,17})\s+)?([^\]]+)\]$/i;
 const CONTINUATION_FRAME = /^(?:[A-Za-z_][\w.]*!\S+|\+0x[0-9a-f]+|[A-Za-z_][\w.]*\+0x[0-9a-f]+)$/i;
 
+const SCHEDULER_FUNCTION = /^_?(Ki|KeWaitFor|KeDelayExecution|KeRemoveQueue)/;
+
+function isSchedulerFrame(frame: StackFrame): boolean {
+  return frame.function !== null && SCHEDULER_FUNCTION.test(frame.function);
+}
+
 /** `!stacks 0|1|2 [filter]`: one row per thread with its state and blocking frame; level 2 adds the frames. */
 export const stacksSectionReader: SectionReader = {
   name: 'stacks',
@@ -60,7 +66,8 @@ class StacksSection implements Section {
         setField(thread, 'stackNotResident', true, number);
       } else {
         const frame = describeCallSite(blocker, number);
-        setField(thread, 'blockerFrame', frame, number);
+        // `!stacks 2` shows the scheduler frame where `!stacks 1` shows the blocking one: keep the telling one.
+        if (thread.blockerFrame === null || isSchedulerFrame(thread.blockerFrame)) setField(thread, 'blockerFrame', frame, number);
         this.frames = [frame];
       }
       this.thread = thread;

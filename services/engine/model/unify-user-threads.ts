@@ -1,0 +1,58 @@
+import { addEvidenceLine } from './evidence.ts';
+import type { LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
+
+/** The parts of a session under construction that hold thread keys. */
+export interface ThreadRegistry {
+  threads: Map<string, ThreadEntity>;
+  locks: Map<string, LockEntity>;
+  processes: Map<string, ProcessEntity>;
+  debuggerThreadIds: Map<number, string>;
+  currentThreadKey: string | null;
+}
+
+/**
+ * A stack printed by `~6 kb` before the `~` list said which thread is number 6 was filed under `user:#6`.
+ * Once the session is read, such threads join the thread they turned out to be, and every reference follows.
+ */
+export function unifyUserThreads(session: ThreadRegistry): void {
+  const renamed = new Map<string, string>();
+  for (const thread of [...session.threads.values()]) {
+    if (!thread.key.startsWith('user:#') || thread.debuggerId === null) continue;
+    const target = resolveTarget(session, thread);
+    if (!target || target === thread) continue;
+    mergeThread(target, thread);
+    session.threads.delete(thread.key);
+    renamed.set(thread.key, target.key);
+  }
+  if (renamed.size === 0) return;
+  const rename = (key: string | null): string | null => (key === null ? null : renamed.get(key) ?? key);
+  for (const lock of session.locks.values()) {
+    for (const owner of lock.owners) owner.thread = rename(owner.thread);
+    lock.waiters = [...new Set(lock.waiters.map((waiter) => rename(waiter)!))];
+  }
+  for (const process of session.processes.values()) process.threads = [...new Set(process.threads.map((key) => rename(key)!))];
+  for (const [id, key] of session.debuggerThreadIds) session.debuggerThreadIds.set(id, rename(key)!);
+  session.currentThreadKey = rename(session.currentThreadKey);
+}
+
+function resolveTarget(session: ThreadRegistry, thread: ThreadEntity): ThreadEntity | undefined {
+  const byId = session.debuggerThreadIds.get(thread.debuggerId!);
+  if (byId && byId !== thread.key) return session.threads.get(byId);
+  if (thread.tid !== null) return session.threads.get(`user:${thread.tid.toString(16)}`);
+  return undefined;
+}
+
+/** Fills what `target` lacks from `source`; the longer stack wins. */
+function mergeThread(target: ThreadEntity, source: ThreadEntity): void {
+  const writable = target as unknown as Record<string, unknown>;
+  for (const [field, value] of Object.entries(source)) {
+    if (field === 'key' || field === 'evidence' || value === null) continue;
+    if (Array.isArray(value)) continue;
+    if (writable[field] === null) writable[field] = value;
+  }
+  if (source.frames.length > target.frames.length) target.frames = source.frames;
+  for (const irp of source.irps) if (!target.irps.includes(irp)) target.irps.push(irp);
+  for (const object of source.waitObjects) if (!target.waitObjects.some((existing) => existing.address === object.address)) target.waitObjects.push(object);
+  for (const line of source.evidence.lines) addEvidenceLine(target.evidence, line);
+  for (const [field, lines] of Object.entries(source.evidence.fields)) (target.evidence.fields[field] ??= []).push(...lines);
+}
