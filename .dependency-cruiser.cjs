@@ -43,6 +43,8 @@ module.exports = {
     },
   ],
   options: {
+    // dependency-cruiser reads TypeScript through `typescript` < 7 or through swc; this repo is on TypeScript 7.
+    parser: 'swc',
     doNotFollow: { path: 'node_modules' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
