@@ -31,6 +31,15 @@ function isFrameNumber(token: string): boolean {
  * Linear in the line length: one left-to-right scan over whitespace-separated columns.
  */
 export function parseFrameLine(text: string, line: number): StackFrame | null {
+  return parseFrame(text, line, false);
+}
+
+/** `kc` layout: a frame number and the call site, no address columns (`00 ntdll!NtWaitForSingleObject`). */
+export function parseCallSiteOnlyFrameLine(text: string, line: number): StackFrame | null {
+  return parseFrame(text, line, true);
+}
+
+function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFrame | null {
   let position = 0;
   const length = text.length;
   let columns = 0;
@@ -55,9 +64,14 @@ export function parseFrameLine(text: string, line: number): StackFrame | null {
     if (first && columns === 0 && isFrameNumber(token) && !isAddressColumn(token)) {
       position = end;
       first = false;
+      if (callSiteOnly) {
+        columns = 1;
+        break;
+      }
       continue;
     }
     first = false;
+    if (callSiteOnly) return null;
     if (isAddressColumn(token) || token === ':') {
       if (token !== ':') {
         columns++;

@@ -1,10 +1,11 @@
 import { canonicalAddress } from '../../address.ts';
 import { setField } from '../../model/evidence.ts';
 import type { StackFrame, ThreadEntity } from '../../model/types.ts';
-import { parseFrameLine } from '../frames.ts';
+import { parseCallSiteOnlyFrameLine, parseFrameLine } from '../frames.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 
 const STACK_HEADER = /^(?:#\s+)?(?:Child-SP|ChildEBP|Child SP)\b/i;
+const CALL_SITE_ONLY_HEADER = /^#?\s*Call Site$/i;
 const MEX_OWNER_THREAD = /Thread:\s+([0-9a-f`]{8,17})/i;
 const MEX_OWNED_LOCK = /\b(exclusive|shared) owner of EResource:\s+([0-9a-f`]{8,17})/i;
 
@@ -28,12 +29,13 @@ export function stackOwner(context: ParseContext): ThreadEntity {
 /** `k`-family stack tables, wherever they appear: after `!thread`, under `~*k` headers, in `!cs -o`, MEX. */
 export const stackSectionReader: SectionReader = {
   name: 'stack',
-  keys: ['Child-SP', 'ChildEBP', 'Child', '#'],
+  keys: ['Child-SP', 'ChildEBP', 'Child', '#', 'Call'],
   start(line, context) {
-    if (!STACK_HEADER.test(line.text)) return null;
+    const callSiteOnly = CALL_SITE_ONLY_HEADER.test(line.text);
+    if (!callSiteOnly && !STACK_HEADER.test(line.text)) return null;
     const owner = stackOwner(context);
     context.understood();
-    return new StackSection(owner, context);
+    return new StackSection(owner, context, callSiteOnly ? parseCallSiteOnlyFrameLine : parseFrameLine);
   },
 };
 
@@ -43,11 +45,12 @@ class StackSection implements Section {
   constructor(
     private readonly thread: ThreadEntity,
     private readonly context: ParseContext,
+    private readonly readFrame: (text: string, line: number) => StackFrame | null,
   ) {}
 
   accept({ text, number }: Line): boolean {
     if (text.length === 0) return true;
-    const frame = parseFrameLine(text, number);
+    const frame = this.readFrame(text, number);
     if (frame) {
       this.frames.push(frame);
       if (text.indexOf('EResource:') !== -1) this.readMexLockInfo(text, number);
