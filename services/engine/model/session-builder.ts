@@ -62,6 +62,8 @@ export class SessionBuilder {
   /** Thread the debugger is set to (`.thread`, `~Ns`); stacks from a bare `k` belong to it. */
   currentThreadKey: string | null = null;
   mode: SessionModel['mode'] = 'unknown';
+  /** True once a prompted command block was read (a banner after that starts a new session). */
+  hasCommands = false;
   debugger: string | null = null;
   debugSessionTime: string | null = null;
   endLine: number;

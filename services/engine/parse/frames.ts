@@ -4,26 +4,32 @@ import type { StackFrame } from '../model/types.ts';
 const CALL_SITE_DECORATIONS = [' (FPO:', ' (CONV:', ' (TrapFrame', ' (Inline Function @', ' [', '  '];
 const MODULE_BASE_SUFFIX = /_[0-9a-f]{8}(?:[0-9a-f]{8})?$/;
 
+function isHexCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+
 /** A hex column of a stack line: 8 or 16 digits, with or without the backtick (`fffffa60`110a96b0`). */
-function isAddressColumn(token: string): boolean {
-  const length = token.length;
+function isAddressColumn(text: string, start: number, end: number): boolean {
+  const length = end - start;
   if (length !== 8 && length !== 16 && length !== 17) return false;
-  for (let i = 0; i < length; i++) {
-    const code = token.charCodeAt(i);
-    const hex = (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
-    if (!hex && !(code === 96 && length === 17 && i === 8) && !(code === 45 && token.startsWith('--------'))) return false;
+  if (text.charCodeAt(start) === 45 /* - */) return text.startsWith('--------', start); // inline frames
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (!isHexCode(code) && !(code === 96 && length === 17 && i === start + 8)) return false;
   }
   return true;
 }
 
-function isFrameNumber(token: string): boolean {
-  if (token.length === 0 || token.length > 4) return false;
-  for (let i = 0; i < token.length; i++) {
-    const code = token.charCodeAt(i);
+function isFrameNumber(text: string, start: number, end: number): boolean {
+  if (end === start || end - start > 4) return false;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
     if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 102))) return false;
   }
   return true;
 }
+
+const NO_ARGS: readonly Address[] = Object.freeze([]);
 
 /**
  * Reads one line of a stack table (`k`, `kb`, `kv`, `kn`, `!thread`, `!cs -o`, STACK_TEXT, MEX) into a frame.
@@ -40,18 +46,17 @@ export function parseCallSiteOnlyFrameLine(text: string, line: number): StackFra
 }
 
 function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFrame | null {
-  let position = 0;
   const length = text.length;
+  let position = 0;
   let columns = 0;
-  const args: Address[] = [];
+  let args: Address[] | null = null;
   let inline = false;
   let first = true;
   while (position < length) {
     while (position < length && text.charCodeAt(position) === 32) position++;
     let end = text.indexOf(' ', position);
     if (end === -1) end = length;
-    const token = text.slice(position, end);
-    if (first && token === '(Inline') {
+    if (first && text.startsWith('(Inline', position)) {
       // `(Inline Function) --------`--------     Demo!invoke_main+0x22 (Inline Function @ …)`
       const close = text.indexOf(')', position);
       if (close === -1) return null;
@@ -61,7 +66,8 @@ function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFra
       first = false;
       continue;
     }
-    if (first && columns === 0 && isFrameNumber(token) && !isAddressColumn(token)) {
+    const addressColumn = isAddressColumn(text, position, end);
+    if (first && !addressColumn && isFrameNumber(text, position, end)) {
       position = end;
       first = false;
       if (callSiteOnly) {
@@ -72,25 +78,27 @@ function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFra
     }
     first = false;
     if (callSiteOnly) return null;
-    if (isAddressColumn(token) || token === ':') {
-      if (token !== ':') {
-        columns++;
-        // Child-SP/ChildEBP and RetAddr come first; any further columns are the arguments.
-        if (columns > 2 && !inline) {
-          const arg = canonicalAddress(token);
-          if (arg) args.push(arg);
-        }
+    if (addressColumn) {
+      columns++;
+      // Child-SP/ChildEBP and RetAddr come first; any further columns are the arguments.
+      if (columns > 2 && !inline) {
+        const arg = canonicalAddress(text.slice(position, end));
+        if (arg) (args ??= []).push(arg);
       }
+      position = end;
+      continue;
+    }
+    if (end - position === 1 && text.charCodeAt(position) === 58 /* : */) {
       position = end;
       continue;
     }
     break;
   }
   if (columns === 0 || position >= length) return null;
-  const callSite = trimCallSite(text.slice(position));
+  const callSite = trimCallSite(position === 0 ? text : text.slice(position));
   if (callSite.length === 0) return null;
   const frame = describeCallSite(callSite, line, inline);
-  if (args.length > 0) frame.args = args;
+  if (args) frame.args = args;
   return frame;
 }
 
@@ -116,9 +124,6 @@ function endOfOffset(text: string): number {
   }
 }
 
-function isHexCode(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
-}
 
 /** Splits `module!function+0xoff`, `module+0xoff` and `0xaddress` call sites. */
 export function describeCallSite(callSite: string, line: number, inline = false): StackFrame {
@@ -137,26 +142,26 @@ export function describeCallSite(callSite: string, line: number, inline = false)
       function: body.slice(bang + 1).trim() || null,
       offset,
       address: null,
-      args: [],
+      args: NO_ARGS as Address[],
       inline,
       line,
     };
   }
   if (offset === null && /^0x[0-9a-f`]+$/i.test(callSite)) {
-    return { callSite, module: null, function: null, offset: null, address: canonicalAddress(callSite), args: [], inline, line };
+    return { callSite, module: null, function: null, offset: null, address: canonicalAddress(callSite), args: NO_ARGS as Address[], inline, line };
   }
   if (body.length > 0 && /^[A-Za-z_][\w.-]*$/.test(body)) {
     // `MyBadDSM+0xb698`: a module without symbols.
-    return { callSite, module: normaliseModuleName(body), function: null, offset, address: null, args: [], inline, line };
+    return { callSite, module: normaliseModuleName(body), function: null, offset, address: null, args: NO_ARGS as Address[], inline, line };
   }
   if (callSite.startsWith('[')) {
     // SOS frame markers: `[GCFrame: 2a8bd110]`, `[HelperMethodFrame: …] System.Threading.Monitor.ReliableEnter(…)`.
     const close = callSite.indexOf(']');
     const managed = close === -1 ? '' : callSite.slice(close + 1).trim();
-    return { callSite, module: null, function: managed || null, offset: null, address: null, args: [], inline, line };
+    return { callSite, module: null, function: managed || null, offset: null, address: null, args: NO_ARGS as Address[], inline, line };
   }
   // Managed frames (`Namespace.Type.Method(args)`) and other symbol-less text.
-  return { callSite, module: null, function: callSite, offset, address: null, args: [], inline, line };
+  return { callSite, module: null, function: callSite, offset, address: null, args: NO_ARGS as Address[], inline, line };
 }
 
 function isHexTail(text: string, from: number): boolean {

@@ -59,7 +59,7 @@ export function sectionKey(text: string): string {
   if (first === 45 /* - */ && word.startsWith('---')) return '---';
   if (first === 42 /* * */ && word.startsWith('****')) return '****';
   if (first === 43 /* + */ && word.startsWith('+0x')) return '+0x';
-  if ((first === 46 || first === 35 || (first >= 48 && first <= 57)) && text.indexOf('Id:') !== -1 && USER_THREAD_HEADER_START.test(text)) {
+  if ((first === 46 || first === 35 || (first >= 48 && first <= 57)) && word.length <= 6 && USER_THREAD_HEADER_START.test(text)) {
     return 'Id:';
   }
   return word;

@@ -1,7 +1,7 @@
 import { canonicalAddress } from '../address.ts';
 import { SessionBuilder } from '../model/session-builder.ts';
 import type { CommandBlock, Coverage, ParseWarning, SessionModel, ThreadEntity, TranscriptModel } from '../model/types.ts';
-import { cleanLine } from '../segment/clean-line.ts';
+import { cleanLine, type CleanLine } from '../segment/clean-line.ts';
 import { parsePrompt, type Prompt } from '../segment/prompt.ts';
 import { describeCommand } from './command.ts';
 import { resolveWorkerQueues } from './resolve-worker-queues.ts';
@@ -40,6 +40,9 @@ export class TranscriptReader {
   private readonly warnings: ParseWarning[] = [];
   private droppedWarnings = 0;
   private readonly context: ParseContext;
+  /** Reused for every line: readers read it at once and never keep it. */
+  private readonly line: Line = { text: '', number: 0 };
+  private readonly cleaned: CleanLine = { text: '', snip: false, quoted: false };
 
   constructor(options: ReaderOptions = {}) {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
@@ -71,24 +74,43 @@ export class TranscriptReader {
       this.warn(number, `line of ${raw.length} characters read only up to ${this.maxLineLength}`);
       raw = raw.slice(0, this.maxLineLength);
     }
-    const cleaned = cleanLine(raw);
+    const cleaned = cleanLine(raw, this.cleaned);
     if (cleaned.snip) return;
     const text = cleaned.text;
-    const prompt = text.length > 0 ? parsePrompt(text, cleaned.quoted) : null;
+    if (text.length === 0) {
+      // Blank lines separate output but carry nothing; only sections that track them see them.
+      this.session.endLine = number;
+      if (this.block) this.block.endLine = number;
+      if (this.section) this.readLine(text, number);
+      return;
+    }
+    const prompt = parsePrompt(text, cleaned.quoted);
     if (prompt) {
       this.startBlock(prompt, number);
       return;
     }
-    if (text.length > 0 && this.isNewSessionMarker(text)) {
+    if (this.isNewSessionMarker(text)) {
       this.closeBlock();
       this.startSession(number);
     }
     if (this.block) {
       this.block.endLine = number;
-      if (text.length > 0) this.block.outputLines++;
+      this.block.outputLines++;
     }
     this.session.endLine = number;
-    this.readOutputLine({ text, number });
+    this.readLine(text, number);
+  }
+
+  /** One guard per line: a reader that throws loses its section, not the transcript. */
+  private readLine(text: string, number: number): void {
+    const line = this.line;
+    line.text = text;
+    line.number = number;
+    try {
+      this.readOutputLine(line);
+    } catch (error) {
+      this.readerFailed(error);
+    }
   }
 
   finish(source: TranscriptModel['source']): TranscriptModel {
@@ -100,7 +122,10 @@ export class TranscriptReader {
   }
 
   private isNewSessionMarker(text: string): boolean {
-    if (this.session.blocks.every((block) => block.command === null)) return false;
+    const first = text.charCodeAt(0);
+    // Banners start with M(icrosoft), L(oading), O(pened) or D(ebug session time).
+    if (first !== 77 && first !== 76 && first !== 79 && first !== 68) return false;
+    if (!this.session.hasCommands) return false;
     if (SESSION_BANNER.test(text)) return true;
     const time = DEBUG_SESSION_TIME.exec(text);
     if (!time) return false;
@@ -129,6 +154,7 @@ export class TranscriptReader {
       outputLines: 0,
     };
     this.session.blocks.push(this.block);
+    this.session.hasCommands = true;
     this.session.endLine = number;
     this.context.command = command;
     this.applyContextCommand(command.name, command.args, command.threadSelector);
@@ -169,28 +195,26 @@ export class TranscriptReader {
 
   private readOutputLine(line: Line): void {
     const current = this.section;
-    if (current?.claims && this.guard(() => current.claims!(line))) {
-      this.guard(() => current.accept(line));
+    if (current !== null && current.claims !== undefined && current.claims(line)) {
+      current.accept(line);
       return;
     }
     if (line.text.length > 0) {
       const readers = HEADER_READERS_BY_KEY.get(sectionKey(line.text));
-      if (readers) {
+      if (readers !== undefined) {
         this.ensureBlock(line.number);
         for (const reader of readers) {
-          const previous = this.section;
-          const started = this.guard(() => reader.start(line, this.context));
+          const started = reader.start(line, this.context);
           if (started) {
-            if (previous === this.section) this.closeSection(started);
-            this.section = started;
+            this.closeSection(started);
             this.sectionName = reader.name;
             return;
           }
         }
       }
     }
-    if (current && this.guard(() => current.accept(line))) return;
-    if (current) this.closeSection();
+    if (current !== null && current.accept(line)) return;
+    if (current !== null) this.closeSection();
   }
 
   /** Output without any prompt before it still forms a block, so that its entities have a home. */
@@ -200,31 +224,37 @@ export class TranscriptReader {
     this.session.blocks.push(this.block);
   }
 
+
   private openSection(name: string, start: () => Section | null): void {
-    const section = this.guard(start);
-    if (section) {
-      this.section = section;
-      this.sectionName = name;
+    try {
+      const section = start();
+      if (section) {
+        this.section = section;
+        this.sectionName = name;
+      }
+    } catch (error) {
+      this.readerFailed(error);
     }
   }
 
   private closeSection(replacement: Section | null = null): void {
     const section = this.section;
     this.section = replacement;
-    if (section?.close) this.guard(() => section.close!());
+    if (section?.close) {
+      try {
+        section.close();
+      } catch (error) {
+        this.readerFailed(error);
+      }
+    }
   }
 
-  /** A reader that fails leaves a warning with the error's class and the analysis goes on. */
-  private guard<T>(action: () => T): T | null {
-    try {
-      return action();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : typeof error;
-      const message = error instanceof Error ? error.message : String(error);
-      this.warn(this.lineNumber, `${this.sectionName || 'reader'} failed (${name}: ${message.slice(0, 200)}); its section was skipped`);
-      this.section = null;
-      return null;
-    }
+  /** A reader that fails leaves a warning with the error's class, and the analysis goes on without its section. */
+  private readerFailed(error: unknown): void {
+    const name = error instanceof Error ? error.name : typeof error;
+    const message = error instanceof Error ? error.message : String(error);
+    this.warn(this.lineNumber, `${this.sectionName || 'reader'} failed (${name}: ${message.slice(0, 200)}); its section was skipped`);
+    this.section = null;
   }
 
   private warn(line: number, message: string): void {

@@ -13,11 +13,12 @@ export interface CleanLine {
 
 /** Tabs and the Unicode spaces that web pages and word processors put between columns. */
 const WIDE_SPACE = /[\t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]/g;
+const WIDE_SPACE_TEST = /[\t\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]/;
 const ANNOTATION_MARKERS = ['<--', '<——', '<—', '<–', '<<<', '←', '//'];
 const HTML_TAG = /<\/?(?:mark|span|b|i|u|em|strong|code|font|pre|br|kbd|tt)\b[^<>]{0,200}>/gi;
 const SNIP_LINE = /^(?:<\s*snip(?:ped)?\s*>|\[\s*snip(?:ped)?\s*\]|\.{3,}|…+|【[^】]{0,40}】|#\s*abbreviated|\[\.\.\.\]|\(\.\.\.\)|-+\s*snip\s*-+)$/i;
 
-export function cleanLine(raw: string): CleanLine {
+export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false, quoted: false }): CleanLine {
   let start = 0;
   let quoted = false;
   const length = raw.length;
@@ -40,7 +41,7 @@ export function cleanLine(raw: string): CleanLine {
     break;
   }
   let text = start === 0 ? raw : raw.slice(start);
-  text = text.replace(WIDE_SPACE, ' ');
+  if (WIDE_SPACE_TEST.test(text)) text = text.replace(WIDE_SPACE, ' ');
   if (text.indexOf('<') !== -1 && text.indexOf('>') !== -1) text = text.replace(HTML_TAG, '');
   text = stripAnnotation(text);
   let end = text.length;
@@ -50,11 +51,26 @@ export function cleanLine(raw: string): CleanLine {
     end--;
   }
   if (end !== text.length) text = text.slice(0, end);
-  const snip = text.length > 0 && text.length <= 60 && SNIP_LINE.test(text);
-  return { text: snip ? '' : text, snip, quoted };
+  const snip = text.length > 0 && text.length <= 60 && isSnipCandidate(text) && SNIP_LINE.test(text);
+  into.text = snip ? '' : text;
+  into.snip = snip;
+  into.quoted = quoted;
+  return into;
+}
+
+/** Snip markers start with one of a few characters; most lines are ruled out without the regex. */
+function isSnipCandidate(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return first === 60 /* < */ || first === 46 /* . */ || first === 0x2026 /* … */ || first === 0x3010 /* 【 */ || first === 35 /* # */ || first === 91 /* [ */ || first === 40 /* ( */ || first === 45 /* - */;
+}
+
+/** Cheap test first: most lines hold none of the characters an annotation starts with. */
+function mayHoldAnnotation(text: string): boolean {
+  return text.indexOf('<') !== -1 || text.indexOf('//') !== -1 || text.indexOf('←') !== -1;
 }
 
 function stripAnnotation(text: string): string {
+  if (!mayHoldAnnotation(text)) return text;
   let cut = -1;
   for (const marker of ANNOTATION_MARKERS) {
     let from = 0;

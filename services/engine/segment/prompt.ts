@@ -16,9 +16,15 @@ const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::[a-z0-9_]{1,10})?>\s*/i;
 const USER_PROMPT = /^(\d{1,4}):(\d{1,5})(?::([a-z0-9_]{1,10}))?>\s*/i;
 const BARE_EXTENSION_COMMAND = /^!(?:[a-z][\w]{0,30}\.)?[a-z][\w]{0,30}(?:\s|$)/i;
 
+function indexOfWithin(text: string, code: number, limit: number): number {
+  const end = Math.min(text.length, limit);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === code) return i;
+  return -1;
+}
+
 export function parsePrompt(text: string, quoted: boolean): Prompt | null {
-  const gt = text.indexOf('>');
-  if (gt !== -1 && gt <= 16) {
+  const gt = indexOfWithin(text, 62 /* > */, 17);
+  if (gt !== -1) {
     const first = text.charCodeAt(0);
     if (first === 107 || first === 108 || first === 75 || first === 76 || (first >= 48 && first <= 57)) {
       const kernel = KERNEL_PROMPT.exec(text);
@@ -36,7 +42,7 @@ export function parsePrompt(text: string, quoted: boolean): Prompt | null {
       }
     }
   }
-  if (quoted && text.length <= 200 && BARE_EXTENSION_COMMAND.test(text)) {
+  if (quoted && text.length <= 200 && text.charCodeAt(0) === 33 /* ! */ && BARE_EXTENSION_COMMAND.test(text)) {
     return { prompt: '', mode: 'kernel', debugger: 'unknown', command: text.trim() };
   }
   return null;
