@@ -1,0 +1,315 @@
+/**
+ * Parser benchmark: `npm run bench` (= `node --expose-gc bin/run-ts.js bench/run-benchmarks.ts`).
+ *
+ * For transcripts of 1, 10 and 100 MB generated from the bundled example (bench/generate-transcript.ts), it
+ * times `parseTranscript(bytes)` (decoding included, since uploads are bytes) beside a bare `text.split('\n')`
+ * over the same text in the same process, reports medians, MB/s, the parser/split speed ratio and how the
+ * time scales from 1 to 100 MB, and measures the peak RSS of one 100 MB parse in a fresh child process
+ * (bench/parse-once.ts). Results go to stdout and to BENCHMARKS.md; goals are marked PASS/FAIL there.
+ * Nothing here is a test: speed is never asserted in tests.
+ *
+ * Options (flags, or the environment for `npm run bench` without `--`):
+ *   --sizes 1,10       sizes in MB to run (BENCH_SIZES); default 1,10,100
+ *   --seed N           generator seed (BENCH_SEED); default 20417
+ *   --write/--no-write write BENCHMARKS.md (default: only when all three default sizes ran)
+ * MB = 1,048,576 bytes throughout.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseTranscript } from '../services/engine/index.ts';
+import { generateTranscriptBytes } from './generate-transcript.ts';
+import type { ParseOnceReport } from './parse-once.ts';
+
+const MB = 1024 * 1024;
+const DEFAULT_SIZES = [1, 10, 100];
+const RUNS: Record<number, number> = { 1: 5, 10: 3, 100: 3 };
+const GOAL_RATIO = 0.3;
+const GOAL_SCALING = 110;
+const GOAL_RSS_MB = 512;
+const COMMAND = 'npm run bench';
+const SCRIPT = 'node --expose-gc bin/run-ts.js bench/run-benchmarks.ts';
+const EXAMPLE = 'examples/hung-logon-worker-queue.txt';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const hasGc = typeof (globalThis as { gc?: () => void }).gc === 'function';
+
+interface SizeResult {
+  sizeMb: number;
+  bytes: number;
+  lines: number;
+  threads: number;
+  runs: number;
+  parseMs: number[];
+  splitMs: number[];
+}
+
+interface Options {
+  sizes: number[];
+  seed: number;
+  write: boolean | null;
+}
+
+function parseOptions(argv: string[]): Options {
+  let sizesText = process.env['BENCH_SIZES'] ?? '';
+  let seedText = process.env['BENCH_SEED'] ?? '20417';
+  let write: boolean | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${name} needs a value`);
+      return next;
+    };
+    if (name === '--sizes') sizesText = value();
+    else if (name === '--seed') seedText = value();
+    else if (name === '--write') write = true;
+    else if (name === '--no-write') write = false;
+    else throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write)`);
+  }
+  const sizes = sizesText.trim() === '' ? DEFAULT_SIZES : sizesText.split(',').map((part) => Number(part.trim()));
+  if (sizes.some((size) => !Number.isFinite(size) || size <= 0)) throw new Error(`bad --sizes ${sizesText}`);
+  const seed = Number(seedText);
+  if (!Number.isInteger(seed)) throw new Error(`bad --seed ${seedText}`);
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function mbPerSecond(bytes: number, ms: number): number {
+  return bytes / MB / (ms / 1000);
+}
+
+/** Keeps results observable so that nothing measured can be optimised away. */
+let sink = 0;
+
+function timeParse(bytes: Uint8Array): { ms: number; lines: number; threads: number } {
+  gc();
+  const start = performance.now();
+  const model = parseTranscript(bytes);
+  const ms = performance.now() - start;
+  const threads = model.sessions.reduce((sum, session) => sum + session.threads.length, 0);
+  sink += model.source.lineCount;
+  return { ms, lines: model.source.lineCount, threads };
+}
+
+function timeSplit(text: string): number {
+  gc();
+  const start = performance.now();
+  const lines = text.split('\n');
+  sink += lines.length;
+  return performance.now() - start;
+}
+
+function measureSize(example: string, sizeMb: number, seed: number): SizeResult {
+  const bytes = generateTranscriptBytes(example, Math.round(sizeMb * MB), seed);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const runs = RUNS[sizeMb] ?? 3;
+  const result: SizeResult = { sizeMb, bytes: bytes.byteLength, lines: 0, threads: 0, runs, parseMs: [], splitMs: [] };
+  // Interleaved, so that drift (thermal, other load) hits both sides alike.
+  for (let run = 0; run < runs; run++) {
+    result.splitMs.push(timeSplit(text));
+    const parsed = timeParse(bytes);
+    result.parseMs.push(parsed.ms);
+    result.lines = parsed.lines;
+    result.threads = parsed.threads;
+  }
+  return result;
+}
+
+function measureRssInChild(sizeMb: number, seed: number): ParseOnceReport {
+  const child = spawnSync(process.execPath, ['--expose-gc', 'bin/run-ts.js', 'bench/parse-once.ts', String(sizeMb), String(seed)], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) {
+    throw new Error(`bench/parse-once.ts ${sizeMb} ${seed} failed (${child.status ?? child.signal}): ${child.stderr}`);
+  }
+  const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(lastLine) as ParseOnceReport;
+}
+
+function engineRevision(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services/engine'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.slice(3).trim())
+      .filter((path) => path !== '');
+    return dirty.length === 0 ? commit : `${commit} + uncommitted changes in ${dirty.join(', ')}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+const fixed = (value: number, digits: number): string => value.toFixed(digits);
+const mib = (bytes: number): string => `${fixed(bytes / MB, 0)} MB`;
+const verdict = (pass: boolean | null): string => (pass === null ? 'not measured' : pass ? '**PASS**' : '**FAIL**');
+
+interface RunContext {
+  totalSeconds: number;
+  loadAtStart: number[];
+  revisionAtStart: string;
+}
+
+function report(options: Options, results: SizeResult[], rss: ParseOnceReport | null, run: RunContext): string {
+  const cpus = os.cpus();
+  const lines: string[] = [];
+  lines.push('# Benchmarks', '');
+  lines.push('Written by `npm run bench` (bench/run-benchmarks.ts); re-run it rather than editing this file.', '');
+  lines.push(`- Date: ${new Date().toISOString()}`);
+  lines.push(`- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GiB RAM`);
+  lines.push(`- Node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}`);
+  const extra = [
+    ...['BENCH_SIZES', 'BENCH_SEED'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`),
+    ...process.argv.slice(2),
+  ];
+  lines.push(`- Command: \`${COMMAND}\` (\`${SCRIPT}\`${extra.length > 0 ? `, with \`${extra.join(' ')}\`` : ''})`);
+  const revisionAtEnd = engineRevision();
+  lines.push(
+    run.revisionAtStart === revisionAtEnd
+      ? `- Engine revision: ${revisionAtEnd}`
+      : `- Engine revision: ${run.revisionAtStart} at the start, ${revisionAtEnd} at the end (the engine changed during the run)`,
+  );
+  lines.push(`- Wall time of the whole run: ${fixed(run.totalSeconds, 0)} s${hasGc ? '' : ' (WARNING: no --expose-gc, so no GC between runs)'}`);
+  const load = (values: number[]): string => values.map((value) => fixed(value, 2)).join(' / ');
+  lines.push(`- Load average (1/5/15 min) at start: ${load(run.loadAtStart)}; at end: ${load(os.loadavg())} (other work on the machine slows both sides)`);
+  lines.push('');
+  lines.push('## Input', '');
+  lines.push(
+    `Generated by bench/generate-transcript.ts from \`${EXAMPLE}\` with seed ${options.seed}: the example's preamble once, then its`,
+    'command blocks repeated (prose and annotations kept) with every address, client id and tick count re-randomised per',
+    'repetition, so each repetition brings new threads, processes, IRPs and messages. MB = 1,048,576 bytes.',
+    '',
+  );
+  lines.push('## Parser throughput against a bare `split(\'\\n\')`', '');
+  lines.push(
+    'Parser: `parseTranscript(bytes)` on the UTF-8 bytes, decoding included. Baseline: `text.split(\'\\n\')` over the same',
+    'text, already decoded, in the same process and run, interleaved with the parser runs. A full GC before every timed run;',
+    'medians of the runs shown. Speed ratio = parser MB/s ÷ split MB/s.',
+    '',
+  );
+  lines.push('| Size | Bytes | Lines | Threads found | Runs | Parser median (ms) | Parser MB/s | split median (ms) | split MB/s | Speed ratio |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const result of results) {
+    const parseMs = median(result.parseMs);
+    const splitMs = median(result.splitMs);
+    const parseSpeed = mbPerSecond(result.bytes, parseMs);
+    const splitSpeed = mbPerSecond(result.bytes, splitMs);
+    lines.push(
+      `| ${result.sizeMb} MB | ${result.bytes.toLocaleString('en-US')} | ${result.lines.toLocaleString('en-US')} | ${result.threads.toLocaleString('en-US')} | ${result.runs} | ` +
+        `${fixed(parseMs, 1)} | ${fixed(parseSpeed, 2)} | ${fixed(splitMs, 1)} | ${fixed(splitSpeed, 1)} | ${fixed(parseSpeed / splitSpeed, 3)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('All runs (ms):', '');
+  for (const result of results) {
+    lines.push(`- ${result.sizeMb} MB: parser ${result.parseMs.map((ms) => fixed(ms, 1)).join(', ')}; split ${result.splitMs.map((ms) => fixed(ms, 1)).join(', ')}`);
+  }
+  lines.push('');
+
+  const small = results.find((result) => result.sizeMb === 1);
+  const large = results.find((result) => result.sizeMb === 100);
+  let scaling: number | null = null;
+  lines.push('## Scaling', '');
+  if (small && large) {
+    scaling = median(large.parseMs) / median(small.parseMs);
+    lines.push(
+      `time(100 MB) / time(1 MB) = ${fixed(median(large.parseMs), 1)} ms / ${fixed(median(small.parseMs), 1)} ms = **${fixed(scaling, 1)}** ` +
+        `(the inputs differ ${fixed(large.bytes / small.bytes, 1)}× in size; linear would be about that).`,
+    );
+  } else {
+    lines.push('Not measured (needs the 1 MB and the 100 MB sizes).');
+  }
+  lines.push('');
+
+  lines.push('## Peak memory', '');
+  if (rss) {
+    lines.push(
+      `One parse of the ${rss.sizeMb} MB input (${rss.bytes.toLocaleString('en-US')} bytes) alone, in a fresh child process`,
+      `(\`node --expose-gc bin/run-ts.js bench/parse-once.ts ${rss.sizeMb} ${rss.seed}\`): the child generates its input as UTF-8 bytes`,
+      'straight into one buffer, runs a full GC, then parses. Peak RSS is the child\'s `process.resourceUsage().maxRSS`, so it',
+      'includes Node, the tsx loader and the input bytes; the RSS before the parse shows that share.',
+      '',
+    );
+    lines.push('| Measure | RSS |');
+    lines.push('|---|---:|');
+    lines.push(`| Before the parse: Node + loader + input bytes held (after GC) | ${mib(rss.rssBeforeParse)} |`);
+    lines.push(`| Peak before the parse (generating the input) | ${mib(rss.maxRssBeforeParse)} |`);
+    lines.push(`| **Peak over the whole child, the parse included** | **${mib(rss.peakRss)}** |`);
+    lines.push(`| Growth of the peak during the parse (peak − RSS before) | ${mib(rss.peakRss - rss.rssBeforeParse)} |`);
+    lines.push(`| After the parse, model still referenced | ${mib(rss.rssAfterParse)} (V8 heap in use: ${mib(rss.heapUsedAfterParse)}) |`);
+    lines.push('');
+    lines.push(`Parse time in the child: ${fixed(rss.parseMs, 0)} ms; ${rss.lines.toLocaleString('en-US')} lines, ${rss.threads.toLocaleString('en-US')} threads.`, '');
+  } else {
+    lines.push('Not measured.', '');
+  }
+
+  lines.push('## Goals', '');
+  lines.push('| Goal | Measured | Result |');
+  lines.push('|---|---|---|');
+  const ratios = results.map((result) => ({ size: result.sizeMb, ratio: median(result.splitMs) / median(result.parseMs) }));
+  const worst = ratios.length > 0 ? Math.min(...ratios.map((entry) => entry.ratio)) : null;
+  lines.push(
+    `| Parser speed ≥ ${GOAL_RATIO}× the bare split's, at every size | ${ratios.map((entry) => `${entry.size} MB: ${fixed(entry.ratio, 3)}×`).join(', ') || '—'} | ` +
+      `${verdict(worst === null ? null : worst >= GOAL_RATIO)} |`,
+  );
+  lines.push(`| time(100 MB) / time(1 MB) ≤ ${GOAL_SCALING} | ${scaling === null ? '—' : fixed(scaling, 1)} | ${verdict(scaling === null ? null : scaling <= GOAL_SCALING)} |`);
+  const rssForGoal = rss && rss.sizeMb === 100 ? rss.peakRss : null;
+  lines.push(
+    `| Peak RSS for the 100 MB parse < ${GOAL_RSS_MB} MB | ${rssForGoal === null ? '—' : mib(rssForGoal)} | ${verdict(rssForGoal === null ? null : rssForGoal < GOAL_RSS_MB * MB)} |`,
+  );
+  lines.push('');
+  return lines.join('\n');
+}
+
+function main(): void {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const loadAtStart = os.loadavg();
+  const revisionAtStart = engineRevision();
+  const example = readFileSync(`${root}${EXAMPLE}`, 'utf8');
+  if (!hasGc) console.error('warning: run with node --expose-gc (npm run bench does) for a GC before every timed run');
+
+  // Warm-up, untimed: lets the JIT compile the parser and split before anything is measured.
+  {
+    const bytes = generateTranscriptBytes(example, MB, options.seed + 1);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    for (let i = 0; i < 6; i++) {
+      timeParse(bytes);
+      timeSplit(text);
+    }
+  }
+
+  const results: SizeResult[] = [];
+  for (const sizeMb of options.sizes) {
+    process.stderr.write(`bench: ${sizeMb} MB …\n`);
+    results.push(measureSize(example, sizeMb, options.seed));
+    gc();
+  }
+  const largest = options.sizes[options.sizes.length - 1]!;
+  process.stderr.write(`bench: peak RSS of one ${largest} MB parse in a child process …\n`);
+  const rss = measureRssInChild(largest, options.seed);
+
+  const markdown = report(options, results, rss, { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart });
+  process.stdout.write(`${markdown}\n`);
+  const fullRun = DEFAULT_SIZES.every((size) => options.sizes.includes(size));
+  if (options.write ?? fullRun) {
+    writeFileSync(`${root}BENCHMARKS.md`, markdown);
+    process.stderr.write('bench: wrote BENCHMARKS.md\n');
+  } else {
+    process.stderr.write('bench: BENCHMARKS.md not written (not all of 1, 10 and 100 MB ran; pass --write to write anyway)\n');
+  }
+  if (sink === 0) process.stderr.write('bench: nothing parsed?\n');
+}
+
+main();
