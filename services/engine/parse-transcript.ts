@@ -1,6 +1,7 @@
 import { decodeTranscript, type DecodeOptions } from './decode/decode-transcript.ts';
 import type { TranscriptModel } from './model/types.ts';
 import { TranscriptReader, type ReaderOptions } from './parse/transcript-reader.ts';
+import { hasWideSpaces } from './segment/clean-line.ts';
 import { forEachLine } from './segment/lines.ts';
 
 export interface ParseOptions extends DecodeOptions, ReaderOptions {}
@@ -28,7 +29,7 @@ function readText(
   decodeWarnings: string[],
   options: ReaderOptions,
 ): TranscriptModel {
-  const reader = new TranscriptReader(options);
+  const reader = new TranscriptReader({ ...options, wideSpaces: hasWideSpaces(text) });
   forEachLine(text, (line) => reader.pushLine(line));
   const model = reader.finish({ ...source, lineCount: 0 });
   return { ...model, warnings: [...decodeWarnings.map((message) => ({ line: 0, message })), ...model.warnings] };

@@ -52,7 +52,7 @@ export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {})
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(body);
     } catch {
-      text = new TextDecoder('windows-1252').decode(body);
+      text = decodeWindows1252(body);
       finalEncoding = 'windows-1252';
       warnings.push('the bytes are not valid UTF-8; decoded as Windows-1252 (an ANSI debugger log)');
     }
@@ -62,6 +62,17 @@ export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {})
   }
   rejectBinary(text);
   return { text, encoding: finalEncoding, byteOrderMark: bomLength > 0, compression, byteLength: bytes.byteLength, warnings };
+}
+
+/** Windows-1252 differs from Latin-1 in 0x80–0x9F (smart quotes, dashes, €); Node's decoder treats it as Latin-1. */
+const WINDOWS_1252_HIGH_CONTROLS =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const LATIN1_HIGH_CONTROL = /[\u0080-\u009f]/g;
+
+function decodeWindows1252(bytes: Uint8Array): string {
+  const latin1 = new TextDecoder('latin1').decode(bytes);
+  return latin1.replace(LATIN1_HIGH_CONTROL, (char) => WINDOWS_1252_HIGH_CONTROLS[char.charCodeAt(0) - 0x80]!);
 }
 
 function isGzip(bytes: Uint8Array): boolean {

@@ -47,7 +47,9 @@ export class SessionBuilder {
   readonly irps = new Map<string, IrpEntity>();
   readonly fileObjects = new Map<string, FileObjectEntity>();
   readonly workQueues = new Map<string, WorkQueueEntity>();
-  readonly workItems = new Map<string, WorkItemEntity & { listHead?: Address | null }>();
+  readonly workItems = new Map<string, WorkItemEntity>();
+  /** The `!list` head each work item was walked from, to find its queue once the session is read. */
+  readonly workItemListHeads = new Map<Address, Address>();
   readonly locks = new Map<string, LockEntity>();
   readonly bugchecks: BugcheckEntity[] = [];
   readonly poolAllocations = new Map<string, PoolAllocationEntity>();
@@ -242,7 +244,7 @@ export class SessionBuilder {
     return queue;
   }
 
-  workItem(address: Address, routine: string, frame: StackFrame): WorkItemEntity & { listHead?: Address | null } {
+  workItem(address: Address, routine: string, frame: StackFrame): WorkItemEntity {
     let item = this.workItems.get(address);
     if (!item) {
       item = { kind: 'work-item', address, routine, module: frame.module, function: frame.function, queue: null, evidence: emptyEvidence() };
@@ -294,16 +296,17 @@ export class SessionBuilder {
       startLine: this.startLine,
       endLine: this.endLine,
       blocks: this.blocks,
-      processes: finishAll(this.processes.values()).map((process) => ({ ...process, threads: [...process.threads].sort() })),
+      processes: finishAll(this.processes.values()).map((process) => {
+        process.threads.sort();
+        return process;
+      }),
       threads: finishAll(this.threads.values()),
       alpcMessages: finishAll(this.alpcMessages.values()),
       alpcPorts: finishAll(this.alpcPorts.values()),
       irps: finishAll(this.irps.values()),
       fileObjects: finishAll(this.fileObjects.values()),
       workQueues: finishAll(this.workQueues.values()),
-      workItems: finishAll(
-        [...this.workItems.values()].map(({ listHead: _listHead, ...item }) => item),
-      ),
+      workItems: finishAll(this.workItems.values()),
       locks: finishAll(this.locks.values()),
       bugchecks: finishAll(this.bugchecks),
       poolAllocations: finishAll(this.poolAllocations.values()),
@@ -312,20 +315,23 @@ export class SessionBuilder {
 
   /** A `!list` walked from a queue's EntryListHead.Flink lists that queue's items. */
   private linkWorkItemsToQueues(): void {
+    if (this.workItemListHeads.size === 0) return;
+    const queueByListEnd = new Map<Address, string>();
+    for (const queue of this.workQueues.values()) {
+      if (queue.entryListBlink) queueByListEnd.set(queue.entryListBlink, queue.key);
+      if (queue.entryListFlink) queueByListEnd.set(queue.entryListFlink, queue.key);
+    }
     for (const item of this.workItems.values()) {
-      if (item.queue || !item.listHead) continue;
-      for (const queue of this.workQueues.values()) {
-        if (queue.entryListFlink === item.listHead || queue.entryListBlink === item.listHead) {
-          item.queue = queue.key;
-          break;
-        }
-      }
+      const head = this.workItemListHeads.get(item.address);
+      if (item.queue || !head) continue;
+      item.queue = queueByListEnd.get(head) ?? null;
     }
   }
 }
 
 /** Entities in the order of their first evidence line: deterministic whatever the order of reading. */
 function finishAll<T extends { evidence: { lines: number[]; fields: Record<string, number[]> } }>(entities: Iterable<T>): T[] {
-  const finished = [...entities].map((entity) => ({ ...entity, evidence: finishEvidence(entity.evidence) }));
+  const finished = Array.from(entities);
+  for (const entity of finished) entity.evidence = finishEvidence(entity.evidence);
   return finished.sort((a, b) => (a.evidence.lines[0] ?? 0) - (b.evidence.lines[0] ?? 0));
 }

@@ -49,18 +49,20 @@ export interface CommandReader {
   start(line: Line, context: ParseContext): Section | null;
 }
 
-const USER_THREAD_HEADER_START = /^[.#]?\s*\d{1,6}\s+Id:/;
+const USER_THREAD_HEADER_START = /^[.#]?\s*\d{1,6}\s+Id:/i;
 
 /** The key a line is offered under: its first word, with a few header shapes folded together. */
 export function sectionKey(text: string): string {
-  const space = text.indexOf(' ');
-  const word = space === -1 ? text : text.slice(0, space);
-  const first = word.charCodeAt(0);
-  if (first === 45 /* - */ && word.startsWith('---')) return '---';
-  if (first === 42 /* * */ && word.startsWith('****')) return '****';
-  if (first === 43 /* + */ && word.startsWith('+0x')) return '+0x';
-  if ((first === 46 || first === 35 || (first >= 48 && first <= 57)) && word.length <= 6 && USER_THREAD_HEADER_START.test(text)) {
-    return 'Id:';
+  const first = text.charCodeAt(0);
+  if (first === 45 /* - */) return text.startsWith('---') ? '---' : '';
+  if (first === 42 /* * */) return text.startsWith('****') ? '****' : '';
+  if (first === 43 /* + */) return text.startsWith('+0x') ? '+0x' : '';
+  if (first === 46 || first === 35 || (first >= 48 && first <= 57)) {
+    if (first === 35 && (text.length === 1 || text.charCodeAt(1) === 32) && !USER_THREAD_HEADER_START.test(text)) return '#';
+    return USER_THREAD_HEADER_START.test(text) ? 'Id:' : '';
   }
-  return word;
+  // Every other key starts with a capital letter or is `nt!_ERESOURCE`: most output lines stop here.
+  if (!((first >= 65 && first <= 90) || first === 110 /* n */)) return '';
+  const space = text.indexOf(' ');
+  return space === -1 ? text : text.slice(0, space);
 }

@@ -11,6 +11,8 @@ import { sectionKey, type Line, type ParseContext, type Section } from './sectio
 export interface ReaderOptions {
   /** Longer lines are read only up to this many characters (a warning says so). */
   maxLineLength?: number;
+  /** False when the caller knows the text has no tab or Unicode space (saves a scan of every line). */
+  wideSpaces?: boolean;
   /** At most this many warnings are kept; the rest are counted. */
   maxWarnings?: number;
 }
@@ -31,6 +33,7 @@ const COMMAND_READERS_BY_NAME = indexCommandReaders(COMMAND_READERS);
 export class TranscriptReader {
   private readonly maxLineLength: number;
   private readonly maxWarnings: number;
+  private readonly wideSpaces: boolean;
   private readonly sessions: SessionBuilder[] = [];
   private session: SessionBuilder;
   private block: CommandBlock | null = null;
@@ -47,6 +50,7 @@ export class TranscriptReader {
   constructor(options: ReaderOptions = {}) {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
     this.maxWarnings = options.maxWarnings ?? DEFAULT_MAX_WARNINGS;
+    this.wideSpaces = options.wideSpaces ?? true;
     this.session = new SessionBuilder(0, 1);
     this.sessions.push(this.session);
     this.context = {
@@ -74,7 +78,7 @@ export class TranscriptReader {
       this.warn(number, `line of ${raw.length} characters read only up to ${this.maxLineLength}`);
       raw = raw.slice(0, this.maxLineLength);
     }
-    const cleaned = cleanLine(raw, this.cleaned);
+    const cleaned = cleanLine(raw, this.cleaned, this.wideSpaces);
     if (cleaned.snip) return;
     const text = cleaned.text;
     if (text.length === 0) {

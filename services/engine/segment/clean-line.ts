@@ -18,7 +18,12 @@ const ANNOTATION_MARKERS = ['<--', '<——', '<—', '<–', '<<<', '←', '//'
 const HTML_TAG = /<\/?(?:mark|span|b|i|u|em|strong|code|font|pre|br|kbd|tt)\b[^<>]{0,200}>/gi;
 const SNIP_LINE = /^(?:<\s*snip(?:ped)?\s*>|\[\s*snip(?:ped)?\s*\]|\.{3,}|…+|【[^】]{0,40}】|#\s*abbreviated|\[\.\.\.\]|\(\.\.\.\)|-+\s*snip\s*-+)$/i;
 
-export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false, quoted: false }): CleanLine {
+/** True when the text holds a tab or a Unicode space anywhere: only then does each line need them replaced. */
+export function hasWideSpaces(text: string): boolean {
+  return WIDE_SPACE_TEST.test(text);
+}
+
+export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false, quoted: false }, wideSpaces = true): CleanLine {
   let start = 0;
   let quoted = false;
   const length = raw.length;
@@ -41,7 +46,7 @@ export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false
     break;
   }
   let text = start === 0 ? raw : raw.slice(start);
-  if (WIDE_SPACE_TEST.test(text)) text = text.replace(WIDE_SPACE, ' ');
+  if (wideSpaces && WIDE_SPACE_TEST.test(text)) text = text.replace(WIDE_SPACE, ' ');
   if (text.indexOf('<') !== -1 && text.indexOf('>') !== -1) text = text.replace(HTML_TAG, '');
   text = stripAnnotation(text);
   let end = text.length;

@@ -35,11 +35,12 @@ class AlpcMessageSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
-    const field = FIELD.exec(text);
-    if (!field) return true;
-    const value = field[2]!.trim();
+    const colon = text.indexOf(':');
+    if (colon <= 0) return true;
+    const name = text.slice(0, colon).trimEnd();
+    const value = text.slice(colon + 1).trim();
     const message = this.message;
-    switch (field[1]) {
+    switch (name) {
       case 'MessageID': {
         const id = /^0x([0-9a-f]+)/i.exec(value);
         if (id) setField(message, 'messageId', Number.parseInt(id[1]!, 16), number);

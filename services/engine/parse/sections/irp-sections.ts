@@ -12,6 +12,10 @@ const IRPFIND_ROW =
   /^([0-9a-f`]{8,17})\s+\[\s*([0-9a-f`]{8,17})\s*\]\s+irpStack:\s*\(\s*([0-9a-f]{1,2})\s*,\s*([0-9a-f]{1,2})\s*\)\s+([0-9a-f`]{8,17})\s+\[\s*([^\]\s]+)\s*\]/i;
 const IRPFIND_LEGACY_ROW = /^([0-9a-f`]{8,17})\s+Thread\s+([0-9a-f`]{8,17})\s+current stack belongs to\s+(\\\S+)/i;
 
+function isHexDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
+
 /** The IRP an `!irp <address>` block is about: its argument, or the expression itself (`poi(…+10)`). */
 function irpKey(context: ParseContext, line: number): string {
   const argument = context.command?.name === '!irp' ? context.command.args[0] : undefined;
@@ -27,6 +31,7 @@ export const irpSectionReader: SectionReader = {
     const header = IRP_HEADER.exec(line.text);
     if (!header) return null;
     const irp = context.session.irp(irpKey(context, line.number));
+    irp.stack = [];
     setField(irp, 'stackCount', Number(header[1]), line.number);
     setField(irp, 'currentLocation', Number(header[2]), line.number);
     context.understood();
@@ -43,13 +48,15 @@ class IrpSection implements Section {
   accept({ text, number }: Line): boolean {
     const irp = this.irp;
     if (text.length === 0) return true;
-    const thread = IRP_THREAD.exec(text);
+    const first = text.charCodeAt(0);
+    if (first === 65 /* A */ || first === 99 /* c */) return true; // `Args:` and the column header
+    const thread = first === 78 /* N */ || first === 77 /* M */ ? IRP_THREAD.exec(text) : null;
     if (thread && text.includes('Irp stack trace')) {
       const address = canonicalAddress(thread[1]!);
       if (address && !isNullAddress(address)) setField(irp, 'thread', address, number);
       return true;
     }
-    const location = STACK_LOCATION.exec(text);
+    const location = first === 62 /* > */ || first === 91 /* [ */ ? STACK_LOCATION.exec(text) : null;
     if (location) {
       const [major, majorName] = readCode(location[2]!.split(',')[0] ?? '');
       const [minor, minorName] = readCode(location[2]!.split(',')[1] ?? '');
@@ -137,6 +144,7 @@ class IrpFindSection implements Section {
   constructor(private readonly context: ParseContext) {}
 
   accept({ text, number }: Line): boolean {
+    if (!isHexDigit(text.charCodeAt(0))) return true;
     const row = IRPFIND_ROW.exec(text);
     if (row) {
       const irp = this.readRow(row[1]!, row[2]!, row[6]!, number);

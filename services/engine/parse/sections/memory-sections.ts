@@ -64,7 +64,7 @@ class WorkQueueDtSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
-    const field = DT_FIELD.exec(text);
+    const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
     if (!field) return true;
     const queue = this.queue;
     addEvidenceLine(queue.evidence, number);
@@ -108,7 +108,7 @@ class FileObjectDtSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
-    const field = DT_FIELD.exec(text);
+    const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
     if (!field) return true;
     const file = this.context.session.fileObject(this.address);
     addEvidenceLine(file.evidence, number);
@@ -131,7 +131,7 @@ class CriticalSectionDtSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
-    const field = DT_FIELD.exec(text);
+    const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
     if (!field) return true;
     const lock = this.context.session.lock('critical-section', this.address);
     addEvidenceLine(lock.evidence, number);
@@ -184,8 +184,9 @@ class MemorySection implements Section {
 
   /** The first value shown is the one at the address asked for; counters are matched to queues at the end. */
   accept({ text, number }: Line): boolean {
+    if (!this.first || !this.expression || text.length === 0) return true;
     const memory = MEMORY_LINE.exec(text);
-    if (!memory || !this.first || !this.expression) return true;
+    if (!memory) return true;
     this.first = false;
     const value = parseDebuggerNumber(memory[2]!.trim().split(/\s+/)[0]!);
     if (value !== null) this.context.session.memoryReads.push({ expression: this.expression, value, line: number });
@@ -231,13 +232,15 @@ class WorkItemListSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
+    const first = text.charCodeAt(0);
+    if (!((first >= 48 && first <= 57) || (first >= 97 && first <= 102))) return true;
     const withSymbol = POINTER_WITH_SYMBOL.exec(text);
     if (withSymbol) {
       const frame = describeCallSite(withSymbol[2]!, number);
       const address = this.entry ?? canonicalAddress(withSymbol[1]!);
       if (!address) return true;
       const item = this.context.session.workItem(address, frame.callSite, frame);
-      item.listHead = this.listHead;
+      if (this.listHead) this.context.session.workItemListHeads.set(address, this.listHead);
       addEvidenceLine(item.evidence, number);
       item.evidence.fields['routine'] = [number];
       this.entry = null;

@@ -4,7 +4,7 @@ import type { PoolAllocationEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 
 const POOL_ROW = /^(\*)?([0-9a-f`]{8,17})\s+size:\s*([0-9a-f]+)\s+previous size:\s*([0-9a-f]+)\s+\((Allocated|Free)\)\s+(\*)?(\S{1,4})/i;
-const POOL_TAG = /^Pooltag\s+(\S{1,4})\s*:\s*(.*?)(?:,\s*Binary\s*:\s*(\S+))?$/i;
+const POOL_TAG = /^Pooltag\s+(\S{1,4})\s*:\s*([^,]*)(?:,\s*Binary\s*:\s*(\S+))?/i;
 
 /** `!pool <address>`: the allocation holding the address (`*`), its tag, size and owner binary. */
 export const poolSectionReader: SectionReader = {
@@ -23,7 +23,8 @@ class PoolSection implements Section {
   constructor(private readonly context: ParseContext) {}
 
   accept({ text, number }: Line): boolean {
-    const row = POOL_ROW.exec(text);
+    const first = text.charCodeAt(0);
+    const row = first === 42 /* * */ || (first >= 48 && first <= 57) || (first >= 97 && first <= 102) ? POOL_ROW.exec(text) : null;
     if (row) {
       const address = canonicalAddress(row[2]!);
       if (!address) return true;
@@ -35,7 +36,7 @@ class PoolSection implements Section {
       if (row[1] === '*') this.current = allocation;
       return true;
     }
-    const tag = POOL_TAG.exec(text);
+    const tag = first === 80 /* P */ ? POOL_TAG.exec(text) : null;
     if (tag && this.current && this.current.tag === tag[1]) {
       setField(this.current, 'description', tag[2]!.trim(), number);
       if (tag[3]) setField(this.current, 'binary', tag[3], number);

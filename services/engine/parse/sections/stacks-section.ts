@@ -35,7 +35,8 @@ class StacksSection implements Section {
 
   accept({ text, number }: Line): boolean {
     if (text.length === 0) return true;
-    const processLine = PROCESS_LINE.exec(text);
+    const first = text.charCodeAt(0);
+    const processLine = first === 91 /* [ */ ? PROCESS_LINE.exec(text) : null;
     if (processLine) {
       this.finishThread();
       const address = processLine[1] ? canonicalAddress(processLine[1]) : null;
@@ -43,7 +44,7 @@ class StacksSection implements Section {
       if (address) setField(this.context.session.process(address), 'image', this.process.image, number);
       return true;
     }
-    const row = STACKS_ROW.exec(text);
+    const row = (first >= 48 && first <= 57) || (first >= 97 && first <= 102) ? STACKS_ROW.exec(text) : null;
     if (row) {
       this.finishThread();
       const address = canonicalAddress(row[3]!);

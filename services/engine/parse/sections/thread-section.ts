@@ -17,6 +17,11 @@ const CONTEXT_SWITCHES = /^Context Switch Count\s+(\d+)/i;
 const START_ADDRESS = /^(?:Win32 )?Start Address\s+(\S.*)$/i;
 const PRIORITY = /^Priority\s+(\d+)\s+BasePriority\s+(\d+)/i;
 const SUSPEND_COUNT = /^SuspendCount\s+(\d+)/i;
+const MAY_HOLD_STATE = /WAIT|RUNNING|READY|STANDBY|TERMINATED|TRANSITION|INITIALIZED/;
+
+function isHexDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+}
 
 /** `!thread` (current and legacy layouts), threads nested in `!process 0 7`, `!exqueue` rows, `!locks -v`. */
 export const threadSectionReader: SectionReader = {
@@ -75,8 +80,9 @@ class ThreadSection implements Section {
       }
       this.inIrpList = false;
     }
+    const first = text.charCodeAt(0);
     if (!this.pastWaitBlock) {
-      const waitObject = WAIT_OBJECT.exec(text);
+      const waitObject = isHexDigit(first) ? WAIT_OBJECT.exec(text) : null;
       if (waitObject) {
         const address = canonicalAddress(waitObject[1]!);
         if (address && !thread.waitObjects.some((object) => object.address === address)) {
@@ -85,9 +91,8 @@ class ThreadSection implements Section {
         }
         return true;
       }
-      if (readThreadState(thread, text, number)) return true;
+      if (MAY_HOLD_STATE.test(text) && readThreadState(thread, text, number)) return true;
     }
-    const first = text.charCodeAt(0);
     switch (first) {
       case 87: // W
         if (text.startsWith('Waiting for reply to ALPC Message')) {

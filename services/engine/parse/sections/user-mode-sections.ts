@@ -17,8 +17,10 @@ export const userThreadHeaderReader: SectionReader = {
     const debuggerId = Number(header[2]);
     const thread = context.session.userThread(Number.parseInt(header[4]!, 16), debuggerId);
     addEvidenceLine(thread.evidence, line.number);
-    setField(thread, 'pid', Number.parseInt(header[3]!, 16), line.number);
-    setField(thread, 'suspendCount', Number(header[5]), line.number);
+    // The `~` list is authoritative; a `~N k` header only fills gaps (pasted docs show stale ids there).
+    const authoritative = context.command?.name === '~';
+    if (authoritative || thread.pid === null) setField(thread, 'pid', Number.parseInt(header[3]!, 16), line.number);
+    if (authoritative || thread.suspendCount === null) setField(thread, 'suspendCount', Number(header[5]), line.number);
     if (header[1] === '.') context.session.currentThreadKey = thread.key;
     context.focusThread = thread;
     context.understood();
