@@ -1,7 +1,15 @@
 export { canonicalAddress, type Address } from './address.ts';
-export { decodeTranscript, DEFAULT_MAX_TRANSCRIPT_BYTES, type DecodedTranscript, type DecodeOptions } from './decode/decode-transcript.ts';
+export {
+  decodeTranscript,
+  openTranscript,
+  DEFAULT_MAX_TRANSCRIPT_BYTES,
+  type DecodedTranscript,
+  type DecodeOptions,
+  type TranscriptSource,
+} from './decode/decode-transcript.ts';
 export { TranscriptError, isTranscriptError, type TranscriptErrorCode } from './decode/transcript-error.ts';
 export { parseTranscript, type ParseOptions } from './parse-transcript.ts';
 export { TranscriptReader, type ReaderOptions } from './parse/transcript-reader.ts';
 export { summariseModel, type ModelSummary } from './model/summary.ts';
+export { fieldLines } from './model/evidence.ts';
 export * from './model/types.ts';

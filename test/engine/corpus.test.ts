@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTranscript, type SessionModel, type StackFrame, type TranscriptModel } from '../../services/engine/index.ts';
+import { fieldLines, parseTranscript, type SessionModel, type StackFrame, type TranscriptModel } from '../../services/engine/index.ts';
 import { derivedCopies } from '../support/derived-copies.ts';
 import { address, byAddress, callSites, factsOf, onlySession, threadAt, userThread } from '../support/model-queries.ts';
 import { corpusFile, corpusFiles, sharedAvailable } from '../support/shared-corpus.ts';
@@ -121,7 +121,7 @@ describe.skipIf(!sharedAvailable)('the real-transcript corpus (../shared/corpus)
     const message = byAddress(session.alpcMessages, '9c14d020');
     expect(message.waitingThread).toBe(address('834553c0'));
     expect(message.serverThread).toBeNull();
-    expect(message.evidence.fields['serverThread']).toHaveLength(1);
+    expect(fieldLines(message.evidence, 'serverThread')).toHaveLength(1);
     expect(message.queueType).toBe('ALPC_MSGQUEUE_MAIN');
     expect(message.queuePort).toBe(address('84646730'));
     expect(message.queuePortOwnerImage).toBe('explorer.exe');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseTranscript } from '../../services/engine/index.ts';
+import { fieldLines, parseTranscript } from '../../services/engine/index.ts';
 import { derivedCopies } from '../support/derived-copies.ts';
 import { address, byAddress, callSites, factsOf, onlySession, threadAt } from '../support/model-queries.ts';
 import { EXAMPLE_FILE } from '../support/shared-corpus.ts';
@@ -87,12 +87,12 @@ describe('the bundled example transcript', () => {
     const session = onlySession(model);
     const lines = bytes.toString('utf8').split('\n');
     const worker = threadAt(session, 'fffffa8039d0a660');
-    const tickLine = worker.evidence.fields['waitTicks']![0]!;
+    const tickLine = fieldLines(worker.evidence, 'waitTicks')[0]!;
     expect(lines[tickLine - 1]).toContain('Ticks: 2196447');
     const delayed = session.workQueues.find((queue) => queue.key === 'Delayed')!;
-    expect(lines[delayed.evidence.fields['pendingItems']![0]! - 1]).toMatch(/00003a2c/i);
+    expect(lines[fieldLines(delayed.evidence, 'pendingItems')[0]! - 1]).toMatch(/00003a2c/i);
     const message = byAddress(session.alpcMessages, 'fffff88021a437d0');
-    expect(lines[message.evidence.fields['serverThread']![0]! - 1]).toMatch(/ServerThread\s+:\s+fffffa806b9f4b60/);
+    expect(lines[fieldLines(message.evidence, 'serverThread')[0]! - 1]).toMatch(/ServerThread\s+:\s+fffffa806b9f4b60/);
   });
 
   it.each(derivedCopies(bytes.toString('utf8')))('reads the same facts from a copy: $name', ({ bytes: copy }) => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { TranscriptError } from './transcript-error.ts';
 
@@ -8,35 +9,42 @@ export interface DecodeOptions {
   maxBytes?: number;
 }
 
-export interface DecodedTranscript {
-  text: string;
+/** What was learnt about an upload before its text is read. */
+export interface TranscriptSource {
   encoding: TextEncodingName;
   byteOrderMark: boolean;
   compression: 'gzip' | null;
-  /** Size of the (decompressed) bytes that were decoded. */
+  /** Size of the (decompressed) bytes that are decoded. */
   byteLength: number;
   warnings: string[];
+  /** The text, decoded a piece at a time, so that a large upload never exists as one string. */
+  chunks(): Generator<string>;
+}
+
+export interface DecodedTranscript extends Omit<TranscriptSource, 'chunks'> {
+  text: string;
 }
 
 export const DEFAULT_MAX_TRANSCRIPT_BYTES = 512 * 1024 * 1024;
 
 /** Share of sampled characters that may be control bytes or undecodable before the input counts as binary. */
 const MAX_BINARY_SHARE = 0.05;
-const SAMPLE_WINDOW_CHARS = 16 * 1024;
+const SAMPLE_WINDOW_BYTES = 32 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
- * Bytes → text. Detects gzip by its magic number, UTF-8/UTF-16 by BOM, UTF-16 without BOM by the
- * pattern of NUL bytes, and falls back to Windows-1252 (WinDbg's ANSI logs) when the bytes are not UTF-8.
+ * Checks and identifies an upload: detects gzip by its magic number, UTF-8/UTF-16 by BOM, UTF-16 without BOM by
+ * the pattern of NUL bytes, and falls back to Windows-1252 (WinDbg's ANSI logs) when the bytes are not UTF-8.
  * Throws TranscriptError for input that is empty, binary, corrupt or over the size limit.
  */
-export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {}): DecodedTranscript {
+export function openTranscript(input: Uint8Array, options: DecodeOptions = {}): TranscriptSource {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TRANSCRIPT_BYTES;
   const warnings: string[] = [];
   if (input.byteLength > maxBytes) {
     throw new TranscriptError('too-large', `${input.byteLength} bytes exceed the limit of ${maxBytes} bytes`);
   }
   let bytes = input;
-  let compression: DecodedTranscript['compression'] = null;
+  let compression: TranscriptSource['compression'] = null;
   if (isGzip(bytes)) {
     bytes = gunzipWithinLimit(bytes, maxBytes, warnings);
     compression = 'gzip';
@@ -44,24 +52,57 @@ export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {})
   if (bytes.byteLength === 0) {
     throw new TranscriptError('not-a-text-transcript', compression ? 'the gzip stream holds no data' : 'the file is empty');
   }
-  const { encoding, bomLength } = detectEncoding(bytes);
-  const body = bytes.subarray(bomLength);
-  let text: string;
-  let finalEncoding: TextEncodingName = encoding;
-  if (encoding === 'utf-8') {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      text = decodeWindows1252(body);
-      finalEncoding = 'windows-1252';
-      warnings.push('the bytes are not valid UTF-8; decoded as Windows-1252 (an ANSI debugger log)');
-    }
-  } else {
-    if (body.byteLength % 2 === 1) warnings.push(`${encoding} text has an odd number of bytes; the last byte was ignored`);
-    text = new TextDecoder(encoding).decode(body.subarray(0, body.byteLength - (body.byteLength % 2)));
+  const detected = detectEncoding(bytes);
+  let encoding = detected.encoding;
+  const body = bytes.subarray(detected.bomLength);
+  if (encoding === 'utf-8' && !isUtf8(body.subarray(0, completeUtf8Length(body)))) {
+    encoding = 'windows-1252';
+    warnings.push('the bytes are not valid UTF-8; decoded as Windows-1252 (an ANSI debugger log)');
   }
-  rejectBinary(text);
-  return { text, encoding: finalEncoding, byteOrderMark: bomLength > 0, compression, byteLength: bytes.byteLength, warnings };
+  if (encoding !== 'utf-8' && encoding !== 'windows-1252' && body.byteLength % 2 === 1) {
+    warnings.push(`${encoding} text has an odd number of bytes; the last byte was ignored`);
+  }
+  const readable = encoding === 'utf-16le' || encoding === 'utf-16be' ? body.subarray(0, body.byteLength - (body.byteLength % 2)) : body;
+  rejectBinary(readable, encoding);
+  return {
+    encoding,
+    byteOrderMark: detected.bomLength > 0,
+    compression,
+    byteLength: bytes.byteLength,
+    warnings,
+    chunks: () => decodeChunks(readable, encoding),
+  };
+}
+
+/** Bytes → the whole text at once (see `openTranscript` for the checks it makes). */
+export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {}): DecodedTranscript {
+  const { chunks, ...source } = openTranscript(input, options);
+  return { ...source, text: Array.from(chunks()).join('') };
+}
+
+/** Length of `bytes` without a UTF-8 sequence cut off at the end (a truncated upload is still UTF-8). */
+function completeUtf8Length(bytes: Uint8Array): number {
+  const length = bytes.byteLength;
+  for (let back = 1; back <= 3 && back <= length; back++) {
+    const byte = bytes[length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? length - back : length;
+  }
+  return length;
+}
+
+function* decodeChunks(bytes: Uint8Array, encoding: TextEncodingName): Generator<string> {
+  if (encoding === 'windows-1252') {
+    for (let start = 0; start < bytes.byteLength; start += CHUNK_BYTES) yield decodeWindows1252(bytes.subarray(start, start + CHUNK_BYTES));
+    return;
+  }
+  // A streaming decoder carries a character cut by a chunk boundary over to the next chunk.
+  const decoder = new TextDecoder(encoding);
+  for (let start = 0; start < bytes.byteLength; start += CHUNK_BYTES) {
+    const end = Math.min(start + CHUNK_BYTES, bytes.byteLength);
+    yield decoder.decode(bytes.subarray(start, end), { stream: end < bytes.byteLength });
+  }
 }
 
 /** Windows-1252 differs from Latin-1 in 0x80–0x9F (smart quotes, dashes, €); Node's decoder treats it as Latin-1. */
@@ -128,20 +169,18 @@ function guessUtf16ByNulPattern(bytes: Uint8Array): 'utf-16le' | 'utf-16be' | nu
   return null;
 }
 
-/** Samples the start, middle and end of the text; binary data shows as control characters or U+FFFD. */
-function rejectBinary(text: string): void {
-  const windows = text.length <= SAMPLE_WINDOW_CHARS * 3
-    ? [[0, text.length]]
-    : [
-        [0, SAMPLE_WINDOW_CHARS],
-        [(text.length >> 1) - (SAMPLE_WINDOW_CHARS >> 1), (text.length >> 1) + (SAMPLE_WINDOW_CHARS >> 1)],
-        [text.length - SAMPLE_WINDOW_CHARS, text.length],
-      ];
+/** Samples the start, middle and end of the bytes; binary data shows as control characters or U+FFFD. */
+function rejectBinary(bytes: Uint8Array, encoding: TextEncodingName): void {
+  const length = bytes.byteLength;
+  const window = SAMPLE_WINDOW_BYTES;
+  const starts = length <= window * 3 ? [0] : [0, ((length >> 1) - (window >> 1)) & ~1, (length - window) & ~1];
   let sampled = 0;
   let suspicious = 0;
   let nuls = 0;
-  for (const [start, end] of windows as [number, number][]) {
-    for (let i = start; i < end; i++) {
+  for (const start of starts) {
+    const slice = bytes.subarray(start, length <= window * 3 ? length : start + window);
+    const text = encoding === 'windows-1252' ? decodeWindows1252(slice) : new TextDecoder(encoding).decode(slice);
+    for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       sampled++;
       if (code === 0) nuls++;

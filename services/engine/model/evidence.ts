@@ -1,9 +1,9 @@
 import type { Evidence } from './types.ts';
 
 /*
- * Evidence is kept lean while a transcript is read: a field's first line makes an array of exactly one
- * element (a transcript of 100 MB holds millions of them), and an entity's `lines` gets only the lines
- * that are not already some field's; `finishEvidence` builds the full, sorted lists once, at the end.
+ * Evidence is kept lean, because a transcript of 100 MB gives millions of field readings: a field read from
+ * one line holds the bare number, and only a field read again (a merged object) gets an array. `lines` holds,
+ * while reading, the entity's lines that are no field's; `finishEvidence` adds the fields' lines once, at the end.
  */
 
 export function emptyEvidence(): Evidence {
@@ -30,25 +30,48 @@ export function setField<T extends { evidence: Evidence }, K extends keyof T & s
 }
 
 export function noteField(evidence: Evidence, field: string, line: number): void {
-  const lines = evidence.fields[field];
-  if (lines === undefined) evidence.fields[field] = [line];
-  else if (lines[lines.length - 1] !== line) lines.push(line);
+  const fields = evidence.fields;
+  const existing = fields[field];
+  if (existing === undefined) fields[field] = line;
+  else if (typeof existing === 'number') {
+    if (existing !== line) fields[field] = [existing, line];
+  } else if (existing[existing.length - 1] !== line) existing.push(line);
 }
 
-/** Sorted, de-duplicated line lists (the entity's own lines include every field's): the same output whatever the reading order. */
+/** The lines a field was read from (none when it was not read). */
+export function fieldLines(evidence: Evidence, field: string): number[] {
+  const lines = evidence.fields[field];
+  return lines === undefined ? [] : typeof lines === 'number' ? [lines] : lines;
+}
+
+/** Copies every field reading of `source` into `target` (two entities found to be one). */
+export function mergeEvidence(target: Evidence, source: Evidence): void {
+  for (const line of source.lines) addEvidenceLine(target, line);
+  for (const [field, lines] of Object.entries(source.fields)) {
+    for (const line of typeof lines === 'number' ? [lines] : lines) noteField(target, field, line);
+  }
+}
+
+/** Sorted, de-duplicated lines, fields in name order: the same output whatever the order of reading. */
 export function finishEvidence(evidence: Evidence): Evidence {
-  const fields: Record<string, number[]> = {};
-  let all = evidence.lines;
+  const fields: Record<string, number | number[]> = {};
+  const all = evidence.lines.slice();
   for (const name of Object.keys(evidence.fields).sort()) {
-    const lines = sortedUnique(evidence.fields[name]!);
-    fields[name] = lines;
-    all = all.length === 0 ? lines : all.concat(lines);
+    const lines = evidence.fields[name]!;
+    if (typeof lines === 'number') {
+      fields[name] = lines;
+      all.push(lines);
+    } else {
+      const sorted = sortedUnique(lines);
+      fields[name] = sorted.length === 1 ? sorted[0]! : sorted;
+      for (const line of sorted) all.push(line);
+    }
   }
   return { lines: sortedUnique(all), fields };
 }
 
 function sortedUnique(values: number[]): number[] {
-  if (values.length === 1) return values;
+  if (values.length <= 1) return values;
   let ordered = true;
   for (let i = 1; i < values.length; i++) {
     if (values[i]! <= values[i - 1]!) {
@@ -56,9 +79,10 @@ function sortedUnique(values: number[]): number[] {
       break;
     }
   }
-  if (ordered) return values.slice();
-  const sorted = values.slice().sort((a, b) => a - b);
+  if (ordered) return values;
+  const sorted = values.sort((a, b) => a - b);
   let count = 0;
   for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[count++] = sorted[i]!;
-  return sorted.slice(0, count);
+  sorted.length = count;
+  return sorted;
 }

@@ -3,6 +3,7 @@ import type { AddressExpression } from '../address-expression.ts';
 import { emptyEvidence, finishEvidence } from './evidence.ts';
 import { unifyUserThreads } from './unify-user-threads.ts';
 import type {
+  Evidence,
   AlpcMessageEntity,
   AlpcPortEntity,
   BugcheckEntity,
@@ -330,7 +331,7 @@ export class SessionBuilder {
 }
 
 /** Entities in the order of their first evidence line: deterministic whatever the order of reading. */
-function finishAll<T extends { evidence: { lines: number[]; fields: Record<string, number[]> } }>(entities: Iterable<T>): T[] {
+function finishAll<T extends { evidence: Evidence }>(entities: Iterable<T>): T[] {
   const finished = Array.from(entities);
   for (const entity of finished) entity.evidence = finishEvidence(entity.evidence);
   return finished.sort((a, b) => (a.evidence.lines[0] ?? 0) - (b.evidence.lines[0] ?? 0));

@@ -1,9 +1,13 @@
 import type { Address } from '../address.ts';
 
-/** 1-based line numbers of the transcript that an entity, and each of its fields, was read from. */
+/**
+ * 1-based line numbers of the transcript that an entity, and each of its fields, was read from.
+ * `lines` holds every line of the entity, sorted. A field read from one line maps to that line; a field read
+ * from several (an object printed twice and merged) maps to their sorted list. `fieldLines()` reads either.
+ */
 export interface Evidence {
   lines: number[];
-  fields: Record<string, number[]>;
+  fields: Record<string, number | number[]>;
 }
 
 export interface StackFrame {

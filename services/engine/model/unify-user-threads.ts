@@ -1,4 +1,4 @@
-import { addEvidenceLine } from './evidence.ts';
+import { mergeEvidence } from './evidence.ts';
 import type { LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
 
 /** The parts of a session under construction that hold thread keys. */
@@ -53,6 +53,5 @@ function mergeThread(target: ThreadEntity, source: ThreadEntity): void {
   if (source.frames.length > target.frames.length) target.frames = source.frames;
   for (const irp of source.irps) if (!target.irps.includes(irp)) target.irps.push(irp);
   for (const object of source.waitObjects) if (!target.waitObjects.some((existing) => existing.address === object.address)) target.waitObjects.push(object);
-  for (const line of source.evidence.lines) addEvidenceLine(target.evidence, line);
-  for (const [field, lines] of Object.entries(source.evidence.fields)) (target.evidence.fields[field] ??= []).push(...lines);
+  mergeEvidence(target.evidence, source.evidence);
 }

@@ -125,8 +125,43 @@ function endOfOffset(text: string): number {
 }
 
 
+interface CallSiteParts {
+  callSite: string;
+  module: string | null;
+  function: string | null;
+  offset: string | null;
+  address: Address | null;
+}
+
+/*
+ * The same call sites come back thousands of times in a large transcript (nt!KiSwapContext+0x7f…). Their
+ * parts are memoised: faster, and every frame of one call site shares the same strings. Bounded, and a pure
+ * function's memo, so results never depend on what was read before.
+ */
+const CALL_SITE_CACHE_LIMIT = 50_000;
+const callSiteCache = new Map<string, CallSiteParts>();
+
 /** Splits `module!function+0xoff`, `module+0xoff` and `0xaddress` call sites. */
 export function describeCallSite(callSite: string, line: number, inline = false): StackFrame {
+  let parts = callSiteCache.get(callSite);
+  if (parts === undefined) {
+    parts = splitCallSite(callSite);
+    if (callSiteCache.size >= CALL_SITE_CACHE_LIMIT) callSiteCache.clear();
+    callSiteCache.set(parts.callSite, parts);
+  }
+  return {
+    callSite: parts.callSite,
+    module: parts.module,
+    function: parts.function,
+    offset: parts.offset,
+    address: parts.address,
+    args: NO_ARGS as Address[],
+    inline,
+    line,
+  };
+}
+
+function splitCallSite(callSite: string): CallSiteParts {
   const bang = callSite.indexOf('!');
   let offset: string | null = null;
   let body = callSite;
@@ -136,32 +171,23 @@ export function describeCallSite(callSite: string, line: number, inline = false)
     body = callSite.slice(0, plus);
   }
   if (bang > 0 && bang < body.length) {
-    return {
-      callSite,
-      module: normaliseModuleName(body.slice(0, bang)),
-      function: body.slice(bang + 1).trim() || null,
-      offset,
-      address: null,
-      args: NO_ARGS as Address[],
-      inline,
-      line,
-    };
+    return { callSite, module: normaliseModuleName(body.slice(0, bang)), function: body.slice(bang + 1).trim() || null, offset, address: null };
   }
   if (offset === null && /^0x[0-9a-f`]+$/i.test(callSite)) {
-    return { callSite, module: null, function: null, offset: null, address: canonicalAddress(callSite), args: NO_ARGS as Address[], inline, line };
+    return { callSite, module: null, function: null, offset: null, address: canonicalAddress(callSite) };
   }
   if (body.length > 0 && /^[A-Za-z_][\w.-]*$/.test(body)) {
     // `MyBadDSM+0xb698`: a module without symbols.
-    return { callSite, module: normaliseModuleName(body), function: null, offset, address: null, args: NO_ARGS as Address[], inline, line };
+    return { callSite, module: normaliseModuleName(body), function: null, offset, address: null };
   }
   if (callSite.startsWith('[')) {
     // SOS frame markers: `[GCFrame: 2a8bd110]`, `[HelperMethodFrame: …] System.Threading.Monitor.ReliableEnter(…)`.
     const close = callSite.indexOf(']');
     const managed = close === -1 ? '' : callSite.slice(close + 1).trim();
-    return { callSite, module: null, function: managed || null, offset: null, address: null, args: NO_ARGS as Address[], inline, line };
+    return { callSite, module: null, function: managed || null, offset: null, address: null };
   }
   // Managed frames (`Namespace.Type.Method(args)`) and other symbol-less text.
-  return { callSite, module: null, function: callSite, offset, address: null, args: NO_ARGS as Address[], inline, line };
+  return { callSite, module: null, function: callSite, offset, address: null };
 }
 
 function isHexTail(text: string, from: number): boolean {
@@ -175,5 +201,5 @@ function isHexTail(text: string, from: number): boolean {
 
 /** `ntdll_77980000` → `ntdll` (WinDbg's suffix for a second module of the same name). */
 export function normaliseModuleName(module: string): string {
-  return module.replace(MODULE_BASE_SUFFIX, '');
+  return module.indexOf('_') === -1 ? module : module.replace(MODULE_BASE_SUFFIX, '');
 }

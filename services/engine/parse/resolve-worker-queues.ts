@@ -1,5 +1,5 @@
 import { evaluateAddress } from '../address-expression.ts';
-import { setField } from '../model/evidence.ts';
+import { fieldLines, mergeEvidence, setField } from '../model/evidence.ts';
 import type { SessionBuilder } from '../model/session-builder.ts';
 import type { WorkQueueEntity } from '../model/types.ts';
 import { locateInWorkerQueueArray } from './sections/worker-queue-layout.ts';
@@ -21,8 +21,8 @@ export function resolveWorkerQueues(session: SessionBuilder): void {
     if (dump.entryListOffset !== null && queue.entryListFlink !== null) {
       // An empty LIST_ENTRY points at itself.
       const head = evaluateAddress({ base: address, offsets: [BigInt(dump.entryListOffset)] }, session.symbols);
-      const lines = queue.evidence.fields['entryListFlink'] ?? [firstLine];
-      setField(queue, 'hasPendingItems', queue.entryListFlink !== head || queue.entryListBlink !== head, lines[0]!);
+      const [line] = fieldLines(queue.evidence, 'entryListFlink');
+      setField(queue, 'hasPendingItems', queue.entryListFlink !== head || queue.entryListBlink !== head, line ?? firstLine);
     }
     const slot = base ? locateInWorkerQueueArray(base, address) : null;
     if (slot?.field === 'queue') renameQueue(session, queue, slot.name);
@@ -54,6 +54,5 @@ function renameQueue(session: SessionBuilder, queue: WorkQueueEntity, name: stri
     if (existing[field] === null && queue[field] !== null) (existing as unknown as Record<string, unknown>)[field] = queue[field];
   }
   for (const thread of queue.threads) if (!existing.threads.includes(thread)) existing.threads.push(thread);
-  existing.evidence.lines.push(...queue.evidence.lines);
-  for (const [field, lines] of Object.entries(queue.evidence.fields)) (existing.evidence.fields[field] ??= []).push(...lines);
+  mergeEvidence(existing.evidence, queue.evidence);
 }

@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../address.ts';
+import { fieldLines, noteField } from '../model/evidence.ts';
 import { SessionBuilder } from '../model/session-builder.ts';
 import type { CommandBlock, Coverage, ParseWarning, SessionModel, ThreadEntity, TranscriptModel } from '../model/types.ts';
 import { cleanLine, type CleanLine } from '../segment/clean-line.ts';
@@ -11,8 +12,6 @@ import { sectionKey, type Line, type ParseContext, type Section } from './sectio
 export interface ReaderOptions {
   /** Longer lines are read only up to this many characters (a warning says so). */
   maxLineLength?: number;
-  /** False when the caller knows the text has no tab or Unicode space (saves a scan of every line). */
-  wideSpaces?: boolean;
   /** At most this many warnings are kept; the rest are counted. */
   maxWarnings?: number;
 }
@@ -33,7 +32,8 @@ const COMMAND_READERS_BY_NAME = indexCommandReaders(COMMAND_READERS);
 export class TranscriptReader {
   private readonly maxLineLength: number;
   private readonly maxWarnings: number;
-  private readonly wideSpaces: boolean;
+  /** False while the text being read is known to hold no tab or Unicode space (saves a scan of every line). */
+  wideSpaces = true;
   private readonly sessions: SessionBuilder[] = [];
   private session: SessionBuilder;
   private block: CommandBlock | null = null;
@@ -50,7 +50,6 @@ export class TranscriptReader {
   constructor(options: ReaderOptions = {}) {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
     this.maxWarnings = options.maxWarnings ?? DEFAULT_MAX_WARNINGS;
-    this.wideSpaces = options.wideSpaces ?? true;
     this.session = new SessionBuilder(0, 1);
     this.sessions.push(this.session);
     this.context = {
@@ -282,7 +281,7 @@ function fillThreadImagesFromProcesses(model: SessionModel): void {
     const process = processes.get(thread.process);
     if (process?.image) {
       thread.image = process.image;
-      thread.evidence.fields['image'] = process.evidence.fields['image'] ?? [];
+      for (const line of fieldLines(process.evidence, 'image')) noteField(thread.evidence, 'image', line);
     }
   }
 }

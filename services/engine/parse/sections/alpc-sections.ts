@@ -1,5 +1,5 @@
 import { canonicalAddress, isNullAddress } from '../../address.ts';
-import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { AlpcMessageEntity, AlpcPortEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 import { matchThreadHeader } from './thread-header.ts';
@@ -61,7 +61,7 @@ class AlpcMessageSection implements Section {
         const thread = canonicalAddress(value.split(/\s/)[0]!);
         // A zero server thread is a fact too: nobody has picked the request up.
         if (thread && !isNullAddress(thread)) setField(message, 'serverThread', thread, number);
-        else message.evidence.fields['serverThread'] = [number];
+        else noteField(message.evidence, 'serverThread', number);
         break;
       }
       case 'QueueType':

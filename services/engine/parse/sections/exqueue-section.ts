@@ -1,5 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
-import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { WorkQueueEntity } from '../../model/types.ts';
 import { describeCallSite } from '../frames.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -80,5 +80,5 @@ function readPending(queue: WorkQueueEntity, text: string, line: number, context
   const entity = context.session.workItem(item, routine, describeCallSite(routine, line));
   entity.queue = queue.key;
   addEvidenceLine(entity.evidence, line);
-  entity.evidence.fields['routine'] = [line];
+  noteField(entity.evidence, 'routine', line);
 }

@@ -1,5 +1,5 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber, type Address } from '../../address.ts';
-import { addEvidenceLine, setField } from '../../model/evidence.ts';
+import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { WorkQueueEntity } from '../../model/types.ts';
 
 import { evaluateAddress, parseAddressExpression, type AddressExpression } from '../../address-expression.ts';
@@ -242,7 +242,7 @@ class WorkItemListSection implements Section {
       const item = this.context.session.workItem(address, frame.callSite, frame);
       if (this.listHead) this.context.session.workItemListHeads.set(address, this.listHead);
       addEvidenceLine(item.evidence, number);
-      item.evidence.fields['routine'] = [number];
+      noteField(item.evidence, 'routine', number);
       this.entry = null;
       this.context.understood();
       return true;
