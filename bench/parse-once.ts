@@ -2,6 +2,7 @@
  * Child process of the benchmark runner: generates one transcript, parses it once and reports memory, so
  * that the peak RSS belongs to that parse alone (nothing else ran in this process before it).
  *
+ *   node --expose-gc dist/bench/parse-once.js <size in MB> <seed>     (after `npm run build`)
  *   node --expose-gc bin/run-ts.js bench/parse-once.ts <size in MB> <seed>
  *
  * Prints one JSON line (ParseOnceReport) on stdout. MB = 1,048,576 bytes.
@@ -31,7 +32,8 @@ export interface ParseOnceReport {
 }
 
 const MB = 1024 * 1024;
-const root = fileURLToPath(new URL('..', import.meta.url));
+// Run as TypeScript from bench/ or compiled from dist/bench/.
+const root = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../..' : '..', import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const sizeMb = Number(process.argv[2]);

@@ -17,6 +17,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTranscript } from '../services/engine/index.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
@@ -125,8 +126,13 @@ function measureSize(example: string, sizeMb: number, seed: number): SizeResult 
   return result;
 }
 
+/**
+ * The memory child runs compiled JavaScript (`npm run build`), as a deployed worker does: under the tsx loader
+ * the same parse would also carry the loader's own memory.
+ */
 function measureRssInChild(sizeMb: number, seed: number): ParseOnceReport {
-  const child = spawnSync(process.execPath, ['--expose-gc', 'bin/run-ts.js', 'bench/parse-once.ts', String(sizeMb), String(seed)], {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const child = spawnSync(process.execPath, ['--expose-gc', 'dist/bench/parse-once.js', String(sizeMb), String(seed)], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -236,9 +242,9 @@ function report(options: Options, results: SizeResult[], rss: ParseOnceReport | 
   if (rss) {
     lines.push(
       `One parse of the ${rss.sizeMb} MB input (${rss.bytes.toLocaleString('en-US')} bytes) alone, in a fresh child process`,
-      `(\`node --expose-gc bin/run-ts.js bench/parse-once.ts ${rss.sizeMb} ${rss.seed}\`): the child generates its input as UTF-8 bytes`,
-      'straight into one buffer, runs a full GC, then parses. Peak RSS is the child\'s `process.resourceUsage().maxRSS`, so it',
-      'includes Node, the tsx loader and the input bytes; the RSS before the parse shows that share.',
+      `(\`npm run build && node --expose-gc dist/bench/parse-once.js ${rss.sizeMb} ${rss.seed}\`, compiled JavaScript as deployed):`,
+      'the child generates its input as UTF-8 bytes straight into one buffer, runs a full GC, then parses. Peak RSS is the',
+      'child\'s `process.resourceUsage().maxRSS`, so it includes Node and the input bytes; the RSS before the parse shows that share.',
       '',
     );
     lines.push('| Measure | RSS |');

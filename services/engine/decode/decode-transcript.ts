@@ -1,5 +1,6 @@
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { LineSplitter } from '../segment/lines.ts';
 import { TranscriptError } from './transcript-error.ts';
 
 export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
@@ -17,11 +18,16 @@ export interface TranscriptSource {
   /** Size of the (decompressed) bytes that are decoded. */
   byteLength: number;
   warnings: string[];
-  /** The text, decoded a piece at a time, so that a large upload never exists as one string. */
-  chunks(): Generator<string>;
+  /** False when the text holds no tab and no Unicode space (lines then need no replacing of them). */
+  mayHoldWideSpaces: boolean;
+  /**
+   * Calls `onLine` with every line, each decoded on its own: a large upload never exists as one string, and
+   * what the model keeps of a line keeps only that line alive.
+   */
+  readLines(onLine: (line: string) => void): void;
 }
 
-export interface DecodedTranscript extends Omit<TranscriptSource, 'chunks'> {
+export interface DecodedTranscript extends Omit<TranscriptSource, 'readLines' | 'mayHoldWideSpaces'> {
   text: string;
 }
 
@@ -70,14 +76,59 @@ export function openTranscript(input: Uint8Array, options: DecodeOptions = {}): 
     compression,
     byteLength: bytes.byteLength,
     warnings,
-    chunks: () => decodeChunks(readable, encoding),
+    mayHoldWideSpaces: mayHoldWideSpaces(readable, encoding),
+    readLines: (onLine) => readLines(readable, encoding, onLine),
   };
 }
 
 /** Bytes → the whole text at once (see `openTranscript` for the checks it makes). */
 export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {}): DecodedTranscript {
-  const { chunks, ...source } = openTranscript(input, options);
-  return { ...source, text: Array.from(chunks()).join('') };
+  const { readLines: read, mayHoldWideSpaces: _wide, ...source } = openTranscript(input, options);
+  const lines: string[] = [];
+  read((line) => lines.push(line));
+  return { ...source, text: lines.join('\n') };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** In UTF-8 and Windows-1252 a line end is a byte of its own: lines are found, then decoded, one by one. */
+function readLines(bytes: Uint8Array, encoding: TextEncodingName, onLine: (line: string) => void): void {
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    const splitter = new LineSplitter((line) => onLine(copyOfLine(line)));
+    for (const chunk of decodeChunks(bytes, encoding)) splitter.push(chunk);
+    splitter.end();
+    return;
+  }
+  const buffer = asBuffer(bytes);
+  const decode = encoding === 'utf-8' ? (start: number, end: number) => buffer.toString('utf8', start, end) : (start: number, end: number) => decodeWindows1252(buffer.subarray(start, end));
+  const length = buffer.byteLength;
+  let start = 0;
+  while (start < length) {
+    let end = buffer.indexOf(10, start);
+    if (end === -1) end = length;
+    const lineEnd = end > start && buffer[end - 1] === 13 ? end - 1 : end;
+    const line = decode(start, lineEnd);
+    // A CR inside the line: old Mac line ends, or mixed ones (searched in the line only: linear overall).
+    if (line.indexOf('\r') === -1) onLine(line);
+    else for (const part of line.split('\r')) onLine(part);
+    start = end + 1;
+  }
+}
+
+/** A line of its own, so that what the model keeps of it does not keep the whole decoded piece alive. */
+function copyOfLine(line: string): string {
+  return line.length < 13 ? line : (' ' + line).slice(1);
+}
+
+/** Byte patterns of a tab and of the Unicode spaces the reader replaces, in UTF-8 and Windows-1252. */
+function mayHoldWideSpaces(bytes: Uint8Array, encoding: TextEncodingName): boolean {
+  if (encoding !== 'utf-8' && encoding !== 'windows-1252') return true;
+  const buffer = asBuffer(bytes);
+  if (buffer.indexOf(9) !== -1) return true;
+  if (encoding === 'windows-1252') return buffer.indexOf(0xa0) !== -1;
+  return buffer.indexOf(0xc2) !== -1 || buffer.indexOf(0xe2) !== -1 || buffer.indexOf(0xe3) !== -1 || buffer.indexOf(0xef) !== -1;
 }
 
 /** Length of `bytes` without a UTF-8 sequence cut off at the end (a truncated upload is still UTF-8). */

@@ -333,6 +333,6 @@ export class SessionBuilder {
 /** Entities in the order of their first evidence line: deterministic whatever the order of reading. */
 function finishAll<T extends { evidence: Evidence }>(entities: Iterable<T>): T[] {
   const finished = Array.from(entities);
-  for (const entity of finished) entity.evidence = finishEvidence(entity.evidence);
+  for (const entity of finished) finishEvidence(entity.evidence);
   return finished.sort((a, b) => (a.evidence.lines[0] ?? 0) - (b.evidence.lines[0] ?? 0));
 }

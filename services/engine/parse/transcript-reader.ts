@@ -46,6 +46,7 @@ export class TranscriptReader {
   /** Reused for every line: readers read it at once and never keep it. */
   private readonly line: Line = { text: '', number: 0 };
   private readonly cleaned: CleanLine = { text: '', snip: false, quoted: false };
+  private readonly interned = new Map<string, string>();
 
   constructor(options: ReaderOptions = {}) {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
@@ -149,8 +150,8 @@ export class TranscriptReader {
     const command = describeCommand(prompt.command);
     this.block = {
       command: prompt.command,
-      name: command.name,
-      prompt: prompt.prompt || null,
+      name: this.intern(command.name),
+      prompt: prompt.prompt ? this.intern(prompt.prompt) : null,
       startLine: number,
       endLine: number,
       understood: META_COMMANDS.has(command.name),
@@ -218,6 +219,14 @@ export class TranscriptReader {
     }
     if (current !== null && current.accept(line)) return;
     if (current !== null) this.closeSection();
+  }
+
+  /** Prompts and command names repeat in every block: one string each for the whole model. */
+  private intern(text: string): string {
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    if (this.interned.size < 10_000) this.interned.set(text, text);
+    return text;
   }
 
   /** Output without any prompt before it still forms a block, so that its entities have a home. */

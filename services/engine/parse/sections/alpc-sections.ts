@@ -1,4 +1,5 @@
 import { canonicalAddress, isNullAddress } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { AlpcMessageEntity, AlpcPortEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -130,7 +131,7 @@ class AlpcPortSection implements Section {
     const emptyQueue = /^(Main|Direct message|Large message|Pending|Canceled) queue is empty\.?$/i.exec(text);
     if (emptyQueue) {
       const queue = emptyQueue[1]!.split(' ')[0]!.toLowerCase();
-      if (!port.emptyQueues.includes(queue)) port.emptyQueues.push(queue);
+      port.emptyQueues = addUnique(port.emptyQueues, queue);
       setField(port, 'emptyQueues', port.emptyQueues, number);
       return true;
     }
@@ -140,7 +141,7 @@ class AlpcPortSection implements Section {
         const thread = this.context.session.thread(header.address);
         setField(thread, 'pid', header.pid, number);
         setField(thread, 'tid', header.tid, number);
-        if (!port.registeredThreads.includes(header.address)) port.registeredThreads.push(header.address);
+        port.registeredThreads = addUnique(port.registeredThreads, header.address);
         setField(port, 'registeredThreads', port.registeredThreads, number);
       }
       return true;

@@ -1,4 +1,5 @@
 import { canonicalAddress, isNullAddress } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { IrpEntity, IrpStackLocation } from '../../model/types.ts';
 import type { CommandReader, Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -170,7 +171,7 @@ class IrpFindSection implements Section {
     if (thread && !isNullAddress(thread)) {
       setField(irp, 'thread', thread, line);
       const threadEntity = this.context.session.thread(thread);
-      if (!threadEntity.irps.includes(address)) threadEntity.irps.push(address);
+      threadEntity.irps = addUnique(threadEntity.irps, address);
       setField(threadEntity, 'irps', threadEntity.irps, line);
     }
     setField(irp, 'currentDriver', driver, line);

@@ -1,4 +1,5 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { LockEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -98,7 +99,7 @@ class EresourceSection implements Section {
     if (this.waiting) {
       for (const token of text.split(/\s+/)) {
         const waiter = WAITER_ADDRESS.test(token) ? canonicalAddress(token) : null;
-        if (waiter && !lock.waiters.includes(waiter)) lock.waiters.push(waiter);
+        if (waiter) lock.waiters = addUnique(lock.waiters, waiter);
       }
       setField(lock, 'waiters', lock.waiters, number);
       return true;

@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { setField } from '../../model/evidence.ts';
 import type { StackFrame, ThreadEntity } from '../../model/types.ts';
 import { parseCallSiteOnlyFrameLine, parseFrameLine } from '../frames.ts';
@@ -12,7 +13,7 @@ const MEX_OWNED_LOCK = /\b(exclusive|shared) owner of EResource:\s+([0-9a-f`]{8,
 /** Keeps the longest stack printed for a thread: `!process 0 7` and `!thread` may show the same one twice. */
 export function attachFrames(thread: ThreadEntity, frames: StackFrame[]): void {
   if (frames.length === 0 || frames.length < thread.frames.length) return;
-  thread.frames = frames;
+  thread.frames = frames.slice(); // exactly sized: the list was grown by push
   for (const frame of frames) setField(thread, 'frames', frames, frame.line);
 }
 
@@ -78,7 +79,7 @@ class StackSection implements Section {
     setField(lock, 'owners', lock.owners, line);
     setField(lock, 'locked', true, line);
     if (exclusive) setField(lock, 'exclusive', true, line);
-    if (!lock.waiters.includes(this.thread.key)) lock.waiters.push(this.thread.key);
+    lock.waiters = addUnique(lock.waiters, this.thread.key);
     setField(lock, 'waiters', lock.waiters, line);
   }
 }

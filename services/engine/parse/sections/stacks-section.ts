@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { StackFrame, ThreadEntity } from '../../model/types.ts';
 import { describeCallSite } from '../frames.ts';
@@ -58,7 +59,7 @@ class StacksSection implements Section {
         if (this.process.address) {
           setField(thread, 'process', this.process.address, number);
           const process = this.context.session.process(this.process.address);
-          if (!process.threads.includes(thread.key)) process.threads.push(thread.key);
+          process.threads = addUnique(process.threads, thread.key);
         }
       }
       if (row[5]!.toLowerCase() === 'blocked' && thread.state === null) setField(thread, 'state', 'blocked', number);

@@ -1,4 +1,5 @@
 import { canonicalAddress, isNullAddress } from '../../address.ts';
+import { addUnique } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { ThreadEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -38,10 +39,10 @@ export const threadSectionReader: SectionReader = {
     if (context.focusProcess && (thread.process === null || thread.process === context.focusProcess.address)) {
       setField(thread, 'process', context.focusProcess.address, line.number);
       if (context.focusProcess.image) setField(thread, 'image', context.focusProcess.image, line.number);
-      if (!context.focusProcess.threads.includes(thread.key)) context.focusProcess.threads.push(thread.key);
+      context.focusProcess.threads = addUnique(context.focusProcess.threads, thread.key);
     }
     if (context.focusQueue && !context.focusQueue.threads.includes(thread.key)) {
-      context.focusQueue.threads.push(thread.key);
+      context.focusQueue.threads = addUnique(context.focusQueue.threads, thread.key);
       addEvidenceLine(context.focusQueue.evidence, line.number);
     }
     context.focusThread = thread;
@@ -72,7 +73,7 @@ class ThreadSection implements Section {
       const entry = IRP_LIST_ENTRY.exec(text);
       if (entry) {
         const irp = canonicalAddress(entry[1]!);
-        if (irp && !thread.irps.includes(irp)) thread.irps.push(irp);
+        if (irp) thread.irps = addUnique(thread.irps, irp);
         setField(thread, 'irps', thread.irps, number);
         const irpEntity = this.context.session.irp(irp!);
         setField(irpEntity, 'thread', thread.address, number);
@@ -86,7 +87,7 @@ class ThreadSection implements Section {
       if (waitObject) {
         const address = canonicalAddress(waitObject[1]!);
         if (address && !thread.waitObjects.some((object) => object.address === address)) {
-          thread.waitObjects.push({ address, type: waitObject[2]! });
+          thread.waitObjects = thread.waitObjects.length === 0 ? [{ address, type: waitObject[2]! }] : [...thread.waitObjects, { address, type: waitObject[2]! }];
           setField(thread, 'waitObjects', thread.waitObjects, number);
         }
         return true;
@@ -172,7 +173,7 @@ class ThreadSection implements Section {
     if (!process) return true;
     setField(this.thread, 'process', process, line);
     const processEntity = this.context.session.process(process);
-    if (!processEntity.threads.includes(this.thread.key)) processEntity.threads.push(this.thread.key);
+    processEntity.threads = addUnique(processEntity.threads, this.thread.key);
     const image = match[2]?.trim();
     if (image) {
       setField(this.thread, 'image', image, line);
