@@ -249,7 +249,7 @@ function report(options: Options, results: SizeResult[], rss: ParseOnceReport | 
     );
     lines.push('| Measure | RSS |');
     lines.push('|---|---:|');
-    lines.push(`| Before the parse: Node + loader + input bytes held (after GC) | ${mib(rss.rssBeforeParse)} |`);
+    lines.push(`| Before the parse: Node + input bytes held (after GC) | ${mib(rss.rssBeforeParse)} |`);
     lines.push(`| Peak before the parse (generating the input) | ${mib(rss.maxRssBeforeParse)} |`);
     lines.push(`| **Peak over the whole child, the parse included** | **${mib(rss.peakRss)}** |`);
     lines.push(`| Growth of the peak during the parse (peak − RSS before) | ${mib(rss.peakRss - rss.rssBeforeParse)} |`);
