@@ -25,6 +25,13 @@ const MiB = 1024 * 1024;
 
 // ---------------------------------------------------------------- helpers
 
+/** The lines of a text, whatever ends them (the decoder may normalise line ends and drop the last one). */
+function linesOf(text: string): string[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
 function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
@@ -161,7 +168,7 @@ const VARIANTS: Variant[] = [
 describe('decodeTranscript: encodings and gzip', () => {
   it.each(VARIANTS.map((entry) => [entry.name, entry] as const))('%s decodes to the example text', (_name, entry) => {
     const decoded = decodeTranscript(entry.bytes);
-    expect(decoded.text.replace(/\r\n/g, '\n')).toBe(EXAMPLE_TEXT);
+    expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     expect(decoded.encoding).toBe(entry.encoding);
     expect(decoded.byteOrderMark).toBe(entry.byteOrderMark);
     expect(decoded.compression).toBe(entry.compression);
@@ -193,7 +200,7 @@ describe('decodeTranscript: encodings and gzip', () => {
     for (const bytes of [plain, named]) {
       const decoded = decodeTranscript(bytes);
       expect(decoded.compression).toBe('gzip');
-      expect(decoded.text).toBe(EXAMPLE_TEXT);
+      expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     }
     expectExampleFacts(parseTranscript(named));
     // The same text, not compressed, is not reported as gzip.
@@ -204,14 +211,14 @@ describe('decodeTranscript: encodings and gzip', () => {
     const cut = EXAMPLE_BYTES.byteLength >> 1;
     const twoMembers = concat(gzip(EXAMPLE_BYTES.subarray(0, cut)), gzip(EXAMPLE_BYTES.subarray(cut)));
     const decoded = decodeTranscript(twoMembers);
-    expect(decoded.text).toBe(EXAMPLE_TEXT);
+    expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     expectExampleFacts(parseTranscript(twoMembers));
   });
 
   it('UTF-16 text with an odd trailing byte is read without that byte, with a warning', () => {
     const bytes = concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT), [0x41]);
     const decoded = decodeTranscript(bytes);
-    expect(decoded.text).toBe(EXAMPLE_TEXT);
+    expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     expect(decoded.warnings).toHaveLength(1);
     expect(decoded.warnings[0]).toMatch(/odd/i);
     const model = parseTranscript(bytes);
@@ -227,7 +234,7 @@ describe('decodeTranscript: encodings and gzip', () => {
     ] as const) {
       const decoded = decodeTranscript(bytes);
       expect(decoded.encoding).toBe(encoding);
-      expect(decoded.text).toBe(text);
+      expect(linesOf(decoded.text)).toEqual(linesOf(text));
     }
   });
 });
@@ -305,7 +312,8 @@ describe('truncated and corrupt gzip', () => {
 
     const model = parseTranscript(cut);
     expect(model.source.compression).toBe('gzip');
-    expect(model.source.byteLength).toBe(utf8(decoded.text).byteLength);
+    expect(model.source.byteLength).toBe(decoded.byteLength);
+    expect(decoded.byteLength).toBeLessThan(EXAMPLE_BYTES.byteLength);
     expect(model.source.lineCount).toBeGreaterThan(0);
     expect(model.source.lineCount).toBeLessThan(EXAMPLE_LINE_COUNT);
     expect(model.warnings.some((warning) => warning.line === 0 && /truncated/i.test(warning.message))).toBe(true);
@@ -471,7 +479,7 @@ describe('Windows-1252 (ANSI) logs', () => {
   it('bytes that are not UTF-8 are decoded as Windows-1252 with a warning', () => {
     const decoded = decodeTranscript(new Uint8Array(NOTE_1252));
     expect(decoded.encoding).toBe('windows-1252');
-    expect(decoded.text).toBe(NOTE_TEXT);
+    expect(linesOf(decoded.text)).toEqual(linesOf(NOTE_TEXT));
     expect(decoded.warnings).toHaveLength(1);
     expect(decoded.warnings[0]).toMatch(/Windows-1252/);
   });
@@ -479,7 +487,7 @@ describe('Windows-1252 (ANSI) logs', () => {
   it('the same characters in valid UTF-8 stay UTF-8, without a warning', () => {
     const decoded = decodeTranscript(utf8(NOTE_TEXT));
     expect(decoded.encoding).toBe('utf-8');
-    expect(decoded.text).toBe(NOTE_TEXT);
+    expect(linesOf(decoded.text)).toEqual(linesOf(NOTE_TEXT));
     expect(decoded.warnings).toEqual([]);
   });
 
