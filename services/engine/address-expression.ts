@@ -7,7 +7,6 @@ export interface AddressExpression {
   offsets: bigint[];
 }
 
-const TERM = /^(?:0x)?[0-9a-f`]{1,17}$/i;
 const SYMBOL = /^[A-Za-z_][\w]*![\w@?$]+$/;
 
 /** `fffff800`01ff08a0+58+40` → base and offsets; null for anything with `poi()`, registers or other operators. */
@@ -15,11 +14,12 @@ export function parseAddressExpression(text: string): AddressExpression | null {
   if (text.length > 200) return null;
   const terms = text.split('+');
   const base = terms[0]!;
-  if (!TERM.test(base) && !SYMBOL.test(base)) return null;
+  if (!SYMBOL.test(base) && canonicalAddress(base) === null) return null;
   const offsets: bigint[] = [];
   for (const term of terms.slice(1)) {
-    if (!TERM.test(term)) return null;
-    offsets.push(BigInt('0x' + term.replace(/^0x/i, '').replace('`', '')));
+    const value = canonicalAddress(term);
+    if (value === null) return null;
+    offsets.push(BigInt('0x' + value));
   }
   return { base, offsets };
 }

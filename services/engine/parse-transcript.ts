@@ -1,4 +1,6 @@
-import { openTranscript, type DecodeOptions } from './decode/decode-transcript.ts';
+import { Buffer } from 'node:buffer';
+import { DEFAULT_MAX_TRANSCRIPT_BYTES, openTranscript, type DecodeOptions } from './decode/decode-transcript.ts';
+import { TranscriptError } from './decode/transcript-error.ts';
 import type { TranscriptModel } from './model/types.ts';
 import { TranscriptReader, type ReaderOptions } from './parse/transcript-reader.ts';
 import { hasWideSpaces } from './segment/clean-line.ts';
@@ -14,13 +16,25 @@ export interface ParseOptions extends DecodeOptions, ReaderOptions {}
 export function parseTranscript(input: Uint8Array | string, options: ParseOptions = {}): TranscriptModel {
   const reader = new TranscriptReader(options);
   if (typeof input === 'string') {
-    reader.wideSpaces = hasWideSpaces(input);
-    forEachLine(input, (line) => reader.pushLine(line));
-    return reader.finish({ encoding: 'text', byteOrderMark: false, compression: null, byteLength: input.length, lineCount: 0 });
+    const text = readableText(input, options);
+    reader.wideSpaces = hasWideSpaces(text);
+    forEachLine(text, (line, cut) => reader.pushLine(line, cut), options.maxLineLength);
+    return reader.finish({ encoding: 'text', byteOrderMark: text.length !== input.length, compression: null, byteLength: input.length, lineCount: 0 });
   }
   const { readLines, mayHoldWideSpaces, warnings, ...source } = openTranscript(input, options);
   reader.wideSpaces = mayHoldWideSpaces;
-  readLines((line) => reader.pushLine(line));
+  readLines((line, cut) => reader.pushLine(line, cut));
   const model = reader.finish({ ...source, lineCount: 0 });
   return { ...model, warnings: [...warnings.map((message) => ({ line: 0, message })), ...model.warnings] };
+}
+
+/** A string is held to the rules bytes are: the same size limit (as UTF-8), no empty text, a BOM dropped. */
+function readableText(input: string, options: DecodeOptions): string {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_TRANSCRIPT_BYTES;
+  if (input.length > maxBytes || Buffer.byteLength(input, 'utf8') > maxBytes) {
+    throw new TranscriptError('too-large', `the text exceeds the limit of ${maxBytes} bytes`);
+  }
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  if (text.length === 0) throw new TranscriptError('not-a-text-transcript', input.length === 0 ? 'the text is empty' : 'the text holds only a byte order mark');
+  return text;
 }

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -505,5 +507,77 @@ describe('Windows-1252 (ANSI) logs', () => {
       expect(model.sessions[0]!.threads.map((thread) => thread.key)).toEqual(BASELINE.sessions[0]!.threads.map((thread) => thread.key));
       expect(model.sessions[0]!.blocks.map((block) => block.startLine - 1)).toEqual(BASELINE.sessions[0]!.blocks.map((block) => block.startLine));
     }
+  });
+});
+
+// ---------------------------------------------------------------- empty and oversized input, strings
+
+describe('empty input in every form', () => {
+  it.each([
+    ['UTF-8 BOM', BOM_UTF8],
+    ['UTF-16LE BOM', BOM_UTF16LE],
+    ['UTF-16BE BOM', BOM_UTF16BE],
+  ])('a file holding only a %s is empty, not a transcript', (_name, bom) => {
+    expectTranscriptError(() => parseTranscript(new Uint8Array(bom)), 'not-a-text-transcript');
+    expectTranscriptError(() => parseTranscript(gzip(new Uint8Array(bom))), 'not-a-text-transcript');
+  });
+
+  it('an empty string is not a transcript either', () => {
+    expectTranscriptError(() => parseTranscript(''), 'not-a-text-transcript');
+  });
+});
+
+describe('text passed as a string', () => {
+  const THREAD_BLOCK =
+    '1: kd> !thread fffffa8039d0a660\n' +
+    'THREAD fffffa8039d0a660  Cid 0004.0050  Teb: 0000000000000000 Win32Thread: 0000000000000000 WAIT: (Executive) KernelMode Non-Alertable\n';
+
+  it('maxBytes limits a string as it limits bytes (its UTF-8 size)', () => {
+    expectTranscriptError(() => parseTranscript(EXAMPLE_TEXT, { maxBytes: EXAMPLE_BYTES.byteLength - 1 }), 'too-large');
+    expectExampleFacts(parseTranscript(EXAMPLE_TEXT, { maxBytes: EXAMPLE_BYTES.byteLength }));
+  });
+
+  it('a string that starts with a BOM (a file read with readFileSync(path, "utf8")) reads like its bytes', () => {
+    const withBom = '\ufeff' + THREAD_BLOCK;
+    const fromBytes = parseTranscript(utf8(withBom));
+    expect(fromBytes.coverage.blocks).toBe(1);
+    expect(parseTranscript(withBom).sessions).toStrictEqual(fromBytes.sessions);
+  });
+
+  it('a BOM where two UTF-8 logs were concatenated does not hide the prompt after it', () => {
+    const second = THREAD_BLOCK.replace('1: kd> !thread', '0: kd> !thread');
+    const joined = parseTranscript(concat(BOM_UTF8, utf8(THREAD_BLOCK), BOM_UTF8, utf8(second)));
+    const plain = parseTranscript(THREAD_BLOCK + second);
+    expect(plain.coverage.blocks).toBe(2);
+    expect(joined.coverage.blocks).toBe(2);
+    expect(joined.sessions).toStrictEqual(plain.sessions);
+  });
+});
+
+describe('text longer than the longest string V8 can hold', () => {
+  it('a gzip bomb inflating to 512 MiB of text under the default limit is a TranscriptError, not a process abort', () => {
+    // 32 gzip members of 16 MiB of "a": about 1 MB on the wire, 536,870,912 bytes inflated, which the default limit
+    // (512 MiB) admits but which is longer than buffer.constants.MAX_STRING_LENGTH (536,870,888 characters).
+    // Run in a child process: today the decoder aborts the whole process (FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal).
+    const engine = new URL('../../services/engine/index.ts', import.meta.url).href;
+    const script = [
+      "import { gzipSync } from 'node:zlib';",
+      `import { parseTranscript } from ${JSON.stringify(engine)};`,
+      'const member = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x61), { level: 9 });',
+      'const bomb = new Uint8Array(Buffer.concat(Array.from({ length: 32 }, () => member)));',
+      'try {',
+      "  console.log('model ' + parseTranscript(bomb).source.lineCount);",
+      '} catch (error) {',
+      "  console.log(error instanceof Error && error.name === 'TranscriptError' ? 'TranscriptError ' + error.code : 'other ' + String(error));",
+      '}',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).not.toMatch(/FATAL ERROR/);
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^(?:model \d+|TranscriptError (?:too-large|not-a-text-transcript))$/);
   });
 });

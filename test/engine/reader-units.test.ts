@@ -219,6 +219,9 @@ describe('merging, sessions and layouts', () => {
 
   it('caps very long lines, with a warning that says where', () => {
     const model = parseTranscript(`kd> !thread\n${'a'.repeat(10_000)}\n`);
-    expect(model.warnings).toEqual([{ line: 2, message: 'line of 10000 characters read only up to 4096' }]);
+    expect(model.warnings).toEqual([{ line: 2, message: 'line of more than 4096 characters read only up to 4096' }]);
+    const bytes = parseTranscript(Buffer.from(`kd> !thread\n${'a'.repeat(100_000)}\nkd> !irp\n`));
+    expect(bytes.warnings).toEqual([{ line: 2, message: 'line of more than 4096 characters read only up to 4096' }]);
+    expect(bytes.coverage.blocks).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { LineSplitter } from '../segment/lines.ts';
+import { DEFAULT_MAX_LINE_LENGTH, LineSplitter } from '../segment/lines.ts';
 import { TranscriptError } from './transcript-error.ts';
 
 export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
@@ -8,6 +8,8 @@ export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252
 export interface DecodeOptions {
   /** Largest transcript accepted, in bytes, before and after decompression. */
   maxBytes?: number;
+  /** Longer lines are decoded only up to this many characters (and flagged as cut). */
+  maxLineLength?: number;
 }
 
 /** What was learnt about an upload before its text is read. */
@@ -24,7 +26,7 @@ export interface TranscriptSource {
    * Calls `onLine` with every line, each decoded on its own: a large upload never exists as one string, and
    * what the model keeps of a line keeps only that line alive.
    */
-  readLines(onLine: (line: string) => void): void;
+  readLines(onLine: (line: string, cut: boolean) => void): void;
 }
 
 export interface DecodedTranscript extends Omit<TranscriptSource, 'readLines' | 'mayHoldWideSpaces'> {
@@ -44,6 +46,11 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  * Throws TranscriptError for input that is empty, binary, corrupt or over the size limit.
  */
 export function openTranscript(input: Uint8Array, options: DecodeOptions = {}): TranscriptSource {
+  const { readable: _readable, ...source } = openReadable(input, options);
+  return source;
+}
+
+function openReadable(input: Uint8Array, options: DecodeOptions): TranscriptSource & { readable: Uint8Array } {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TRANSCRIPT_BYTES;
   const warnings: string[] = [];
   if (input.byteLength > maxBytes) {
@@ -61,6 +68,9 @@ export function openTranscript(input: Uint8Array, options: DecodeOptions = {}): 
   const detected = detectEncoding(bytes);
   let encoding = detected.encoding;
   const body = bytes.subarray(detected.bomLength);
+  if (body.byteLength === 0 || (detected.bomLength === 2 && body.byteLength === 1)) {
+    throw new TranscriptError('not-a-text-transcript', 'the file holds only a byte order mark');
+  }
   if (encoding === 'utf-8' && !isUtf8(body.subarray(0, completeUtf8Length(body)))) {
     encoding = 'windows-1252';
     warnings.push('the bytes are not valid UTF-8; decoded as Windows-1252 (an ANSI debugger log)');
@@ -77,16 +87,21 @@ export function openTranscript(input: Uint8Array, options: DecodeOptions = {}): 
     byteLength: bytes.byteLength,
     warnings,
     mayHoldWideSpaces: mayHoldWideSpaces(readable, encoding),
-    readLines: (onLine) => readLines(readable, encoding, onLine),
+    readLines: (onLine) => readLines(readable, encoding, options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH, onLine),
+    readable,
   };
 }
 
 /** Bytes → the whole text at once (see `openTranscript` for the checks it makes). */
 export function decodeTranscript(input: Uint8Array, options: DecodeOptions = {}): DecodedTranscript {
-  const { readLines: read, mayHoldWideSpaces: _wide, ...source } = openTranscript(input, options);
-  const lines: string[] = [];
-  read((line) => lines.push(line));
-  return { ...source, text: lines.join('\n') };
+  const { readLines: _readLines, mayHoldWideSpaces: _wide, readable, ...source } = openReadable(input, options);
+  try {
+    return { ...source, text: Array.from(decodeChunks(readable, source.encoding)).join('') };
+  } catch (error) {
+    // Over V8's longest string: only `parseTranscript`, which never builds the whole text, can read this one.
+    if (error instanceof RangeError) throw new TranscriptError('too-large', 'the decoded text is longer than the longest string JavaScript can hold');
+    throw error;
+  }
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -94,26 +109,32 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** In UTF-8 and Windows-1252 a line end is a byte of its own: lines are found, then decoded, one by one. */
-function readLines(bytes: Uint8Array, encoding: TextEncodingName, onLine: (line: string) => void): void {
+function readLines(bytes: Uint8Array, encoding: TextEncodingName, maxLineLength: number, onLine: (line: string, cut: boolean) => void): void {
   if (encoding === 'utf-16le' || encoding === 'utf-16be') {
-    const splitter = new LineSplitter((line) => onLine(copyOfLine(line)));
+    const splitter = new LineSplitter((line, cut) => onLine(copyOfLine(line), cut), maxLineLength);
     for (const chunk of decodeChunks(bytes, encoding)) splitter.push(chunk);
     splitter.end();
     return;
   }
   const buffer = asBuffer(bytes);
   const decode = encoding === 'utf-8' ? (start: number, end: number) => buffer.toString('utf8', start, end) : (start: number, end: number) => decodeWindows1252(buffer.subarray(start, end));
+  // Enough bytes for maxLineLength characters and one more, in any encoding: an endless line is never decoded whole.
+  const maxLineBytes = (maxLineLength + 1) * 4;
   const length = buffer.byteLength;
+  // The next LF and the next CR, each searched again only once passed: linear however the ends are mixed.
+  let nextLf = -2;
+  let nextCr = -2;
   let start = 0;
   while (start < length) {
-    let end = buffer.indexOf(10, start);
-    if (end === -1) end = length;
-    const lineEnd = end > start && buffer[end - 1] === 13 ? end - 1 : end;
-    const line = decode(start, lineEnd);
-    // A CR inside the line: old Mac line ends, or mixed ones (searched in the line only: linear overall).
-    if (line.indexOf('\r') === -1) onLine(line);
-    else for (const part of line.split('\r')) onLine(part);
-    start = end + 1;
+    if (nextLf !== -1 && nextLf < start) nextLf = buffer.indexOf(10, start);
+    if (nextCr !== -1 && nextCr < start) nextCr = buffer.indexOf(13, start);
+    const lf = nextLf === -1 ? length : nextLf;
+    const cr = nextCr === -1 ? length : nextCr;
+    const lineEnd = Math.min(lf, cr);
+    const cut = lineEnd - start > maxLineBytes;
+    onLine(decode(start, cut ? start + maxLineBytes : lineEnd), cut);
+    // CRLF is one line end; CR alone (old Mac logs) and LF alone are one each.
+    start = lineEnd === cr && lf === cr + 1 ? lf + 1 : lineEnd + 1;
   }
 }
 

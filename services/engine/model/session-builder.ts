@@ -26,6 +26,8 @@ export interface WorkQueueDump {
   key: string;
   expression: AddressExpression;
   entryListOffset: number | null;
+  /** The `dt` command's line: the evidence when the dump printed no field. */
+  line: number;
 }
 
 /** The first value of a `dd`/`dq` at an address expression. */

@@ -1,4 +1,5 @@
 import { mergeEvidence } from './evidence.ts';
+import { addUnique, addUniqueBy } from './lists.ts';
 import type { LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
 
 /** The parts of a session under construction that hold thread keys. */
@@ -51,7 +52,7 @@ function mergeThread(target: ThreadEntity, source: ThreadEntity): void {
     if (writable[field] === null) writable[field] = value;
   }
   if (source.frames.length > target.frames.length) target.frames = source.frames;
-  for (const irp of source.irps) if (!target.irps.includes(irp)) target.irps.push(irp);
-  for (const object of source.waitObjects) if (!target.waitObjects.some((existing) => existing.address === object.address)) target.waitObjects.push(object);
+  for (const irp of source.irps) target.irps = addUnique(target.irps, irp);
+  for (const object of source.waitObjects) target.waitObjects = addUniqueBy(target.waitObjects, object, (item) => item.address);
   mergeEvidence(target.evidence, source.evidence);
 }

@@ -1,4 +1,5 @@
 import { evaluateAddress } from '../address-expression.ts';
+import { addUnique } from '../model/lists.ts';
 import { fieldLines, mergeEvidence, setField } from '../model/evidence.ts';
 import type { SessionBuilder } from '../model/session-builder.ts';
 import type { WorkQueueEntity } from '../model/types.ts';
@@ -16,7 +17,7 @@ export function resolveWorkerQueues(session: SessionBuilder): void {
     const queue = session.workQueues.get(dump.key);
     const address = evaluateAddress(dump.expression, session.symbols);
     if (!queue || !address) continue;
-    const firstLine = queue.evidence.lines[0] ?? 0;
+    const firstLine = queue.evidence.lines[0] ?? dump.line;
     setField(queue, 'address', address, firstLine);
     if (dump.entryListOffset !== null && queue.entryListFlink !== null) {
       // An empty LIST_ENTRY points at itself.
@@ -53,6 +54,6 @@ function renameQueue(session: SessionBuilder, queue: WorkQueueEntity, name: stri
     if (field === 'key' || field === 'evidence' || field === 'threads') continue;
     if (existing[field] === null && queue[field] !== null) (existing as unknown as Record<string, unknown>)[field] = queue[field];
   }
-  for (const thread of queue.threads) if (!existing.threads.includes(thread)) existing.threads.push(thread);
+  for (const thread of queue.threads) existing.threads = addUnique(existing.threads, thread);
   mergeEvidence(existing.evidence, queue.evidence);
 }

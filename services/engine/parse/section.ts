@@ -16,6 +16,8 @@ export interface ParseContext {
   focusThread: ThreadEntity | null;
   focusProcess: ProcessEntity | null;
   focusQueue: WorkQueueEntity | null;
+  /** Line of the current block's prompt (0 for output without one). */
+  blockLine: number;
   /** Objects the debugger said, in this block, are not what was asked for: their fields here are garbage. */
   distrusted: Set<string>;
   warn(line: number, message: string): void;

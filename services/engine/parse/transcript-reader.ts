@@ -16,7 +16,8 @@ export interface ReaderOptions {
   maxWarnings?: number;
 }
 
-export const DEFAULT_MAX_LINE_LENGTH = 4096;
+export { DEFAULT_MAX_LINE_LENGTH } from '../segment/lines.ts';
+import { DEFAULT_MAX_LINE_LENGTH } from '../segment/lines.ts';
 const DEFAULT_MAX_WARNINGS = 200;
 const SESSION_BANNER = /^(Microsoft \(R\) Windows Debugger Version|Loading Dump File \[|Opened log file ')/;
 const DEBUG_SESSION_TIME = /^Debug session time:\s*(.+)$/;
@@ -59,6 +60,7 @@ export class TranscriptReader {
       focusThread: null,
       focusProcess: null,
       focusQueue: null,
+      blockLine: 0,
       distrusted: new Set(),
       warn: (line, message) => this.warn(line, message),
       understood: () => {
@@ -71,11 +73,12 @@ export class TranscriptReader {
     return this.lineNumber;
   }
 
-  pushLine(rawLine: string): void {
+  /** Reads one line; `cut` says the decoder already dropped the rest of an overlong line. */
+  pushLine(rawLine: string, cut = false): void {
     const number = ++this.lineNumber;
     let raw = rawLine;
-    if (raw.length > this.maxLineLength) {
-      this.warn(number, `line of ${raw.length} characters read only up to ${this.maxLineLength}`);
+    if (cut || raw.length > this.maxLineLength) {
+      this.warn(number, cut ? `line of more than ${this.maxLineLength} characters read only up to ${this.maxLineLength}` : `line of ${raw.length} characters read only up to ${this.maxLineLength}`);
       raw = raw.slice(0, this.maxLineLength);
     }
     const cleaned = cleanLine(raw, this.cleaned, this.wideSpaces);
@@ -161,6 +164,7 @@ export class TranscriptReader {
     this.session.hasCommands = true;
     this.session.endLine = number;
     this.context.command = command;
+    this.context.blockLine = number;
     this.applyContextCommand(command.name, command.args, command.threadSelector);
     const reader = COMMAND_READERS_BY_NAME.get(command.name);
     if (reader) this.openSection(reader.name, () => reader.start({ text: '', number }, this.context));
@@ -208,6 +212,7 @@ export class TranscriptReader {
       if (readers !== undefined) {
         this.ensureBlock(line.number);
         for (const reader of readers) {
+          this.sectionName = reader.name;
           const started = reader.start(line, this.context);
           if (started) {
             this.closeSection(started);
@@ -238,6 +243,7 @@ export class TranscriptReader {
 
 
   private openSection(name: string, start: () => Section | null): void {
+    this.sectionName = name;
     try {
       const section = start();
       if (section) {

@@ -31,7 +31,7 @@ export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false
   for (;;) {
     while (start < length) {
       const code = raw.charCodeAt(start);
-      if (code !== 32 && code !== 9 && code !== 0xa0 && code !== 0x3000) break;
+      if (code !== 32 && code !== 9 && code !== 0xa0 && code !== 0x3000 && code !== 0xfeff) break;
       start++;
     }
     if (start < length && raw.charCodeAt(start) === 62 /* > */) {

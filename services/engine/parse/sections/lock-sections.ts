@@ -1,7 +1,7 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber } from '../../address.ts';
-import { addUnique } from '../../model/lists.ts';
+import { addUnique, addUniqueBy, findBy } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
-import type { LockEntity } from '../../model/types.ts';
+import type { LockEntity, LockOwner } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 
 const RESOURCE_HEADER = /^Resource @ (?:(\S+) \()?(?:0x)?([0-9a-f`]{8,17})\)?\s*(.*)$/i;
@@ -17,15 +17,16 @@ const CS_ADDRESS = /^(?:0x)?([0-9a-f`]{1,17})(?:\s+\(([^)]*)\))?/i;
 const MEX_ERESOURCE = /^nt!_ERESOURCE @ ([0-9a-f`]{8,17})/i;
 const MEX_OWNER_ROW = /^(\S+)\s+([0-9a-f`]{8,17})\s+(\S+)\s+(\S+)/i;
 
-function addOwner(lock: LockEntity, thread: string | null, count: number | null, exclusive: boolean, line: number): void {
-  const existing = lock.owners.find((owner) => owner.thread === thread);
-  if (existing) {
-    existing.count = count ?? existing.count;
-  } else {
-    lock.owners.push({ thread, count, exclusive, line });
-  }
+const byThread = (owner: LockOwner) => owner.thread;
+
+/** Returns true when the owner is new to the lock. */
+export function addOwner(lock: LockEntity, thread: string | null, count: number | null, exclusive: boolean, line: number): boolean {
+  const existing = findBy(lock.owners, thread, byThread);
+  if (existing) existing.count = count ?? existing.count;
+  else lock.owners = addUniqueBy(lock.owners, { thread, count, exclusive, line }, byThread);
   setField(lock, 'owners', lock.owners, line);
   setField(lock, 'locked', true, line);
+  return existing === undefined;
 }
 
 /** Kernel `!locks` ERESOURCE output (current and NT4 layouts), with owners and waiters. */
@@ -73,9 +74,8 @@ class EresourceSection implements Section {
       entries.forEach((match, index) => {
         // `80ed0023-01<*> *** Actual Thread 80ed0020`: the owner field is tagged; the thread follows it.
         const owner = actual && index === entries.length - 1 ? canonicalAddress(actual[1]!) : canonicalAddress(match[1]!);
-        if (owner) addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number);
+        if (owner && addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number)) this.context.session.thread(owner);
       });
-      for (const owner of lock.owners) if (owner.thread) this.context.session.thread(owner.thread);
       return true;
     }
     const oldOwner = OLD_OWNER.exec(text);

@@ -1,4 +1,5 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber, type Address } from '../../address.ts';
+import { addOwner } from './lock-sections.ts';
 import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { WorkQueueEntity } from '../../model/types.ts';
 
@@ -29,7 +30,7 @@ export const dtReader: CommandReader = {
       noteWorkerQueueBaseCandidate(context, expression);
       // Which queue this is depends on where nt!ExWorkerQueue is, which a later block may say: resolved at the end.
       const key = `kqueue:${args[1]!.toLowerCase()}`;
-      const dump: WorkQueueDump = { key, expression, entryListOffset: null };
+      const dump: WorkQueueDump = { key, expression, entryListOffset: null, line: context.blockLine };
       context.session.workQueueDumps.push(dump);
       return new WorkQueueDtSection(context.session.workQueue(key), dump, context);
     }
@@ -148,11 +149,7 @@ class CriticalSectionDtSection implements Section {
         const tid = parseDebuggerNumber(value);
         if (tid !== null && tid !== 0) {
           const owner = this.context.session.userThread(tid, null);
-          if (!lock.owners.some((existing) => existing.thread === owner.key)) {
-            lock.owners.push({ thread: owner.key, count: null, exclusive: true, line: number });
-          }
-          setField(lock, 'owners', lock.owners, number);
-          setField(lock, 'locked', true, number);
+          addOwner(lock, owner.key, null, true, number);
         }
         break;
       }

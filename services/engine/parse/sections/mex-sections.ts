@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
+import { addUniqueBy } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { ThreadEntity } from '../../model/types.ts';
 import type { CommandReader, Line, ParseContext, Section } from '../section.ts';
@@ -54,10 +55,7 @@ class MexThreadSection implements Section {
     const waitBlock = WAIT_BLOCK.exec(text);
     if (waitBlock && this.thread) {
       const address = canonicalAddress(waitBlock[1]!);
-      if (address && !this.thread.waitObjects.some((object) => object.address === address)) {
-        this.thread.waitObjects.push({ address, type: waitBlock[2]! });
-        setField(this.thread, 'waitObjects', this.thread.waitObjects, number);
-      }
+      if (address) setField(this.thread, 'waitObjects', addUniqueBy(this.thread.waitObjects, { address, type: waitBlock[2]! }, (object) => object.address), number);
     }
     return true;
   }

@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
+import { addOwner } from './lock-sections.ts';
 import { addUnique } from '../../model/lists.ts';
 import { setField } from '../../model/evidence.ts';
 import type { StackFrame, ThreadEntity } from '../../model/types.ts';
@@ -73,11 +74,7 @@ class StackSection implements Section {
     if (!owner || !address) return;
     const lock = this.context.session.lock('eresource', address);
     const exclusive = lockMatch[1]!.toLowerCase() === 'exclusive';
-    if (!lock.owners.some((existing) => existing.thread === owner)) {
-      lock.owners.push({ thread: owner, count: null, exclusive, line });
-    }
-    setField(lock, 'owners', lock.owners, line);
-    setField(lock, 'locked', true, line);
+    addOwner(lock, owner, null, exclusive, line);
     if (exclusive) setField(lock, 'exclusive', true, line);
     lock.waiters = addUnique(lock.waiters, this.thread.key);
     setField(lock, 'waiters', lock.waiters, line);

@@ -1,5 +1,5 @@
 import { canonicalAddress, isNullAddress } from '../../address.ts';
-import { addUnique } from '../../model/lists.ts';
+import { addUnique, addUniqueBy } from '../../model/lists.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { ThreadEntity } from '../../model/types.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -19,6 +19,8 @@ const START_ADDRESS = /^(?:Win32 )?Start Address\s+(\S.*)$/i;
 const PRIORITY = /^Priority\s+(\d+)\s+BasePriority\s+(\d+)/i;
 const SUSPEND_COUNT = /^SuspendCount\s+(\d+)/i;
 const MAY_HOLD_STATE = /WAIT|RUNNING|READY|STANDBY|TERMINATED|TRANSITION|INITIALIZED/;
+
+const byAddress = (object: { address: string }) => object.address;
 
 function isHexDigit(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
@@ -41,7 +43,7 @@ export const threadSectionReader: SectionReader = {
       if (context.focusProcess.image) setField(thread, 'image', context.focusProcess.image, line.number);
       context.focusProcess.threads = addUnique(context.focusProcess.threads, thread.key);
     }
-    if (context.focusQueue && !context.focusQueue.threads.includes(thread.key)) {
+    if (context.focusQueue) {
       context.focusQueue.threads = addUnique(context.focusQueue.threads, thread.key);
       addEvidenceLine(context.focusQueue.evidence, line.number);
     }
@@ -86,10 +88,7 @@ class ThreadSection implements Section {
       const waitObject = isHexDigit(first) ? WAIT_OBJECT.exec(text) : null;
       if (waitObject) {
         const address = canonicalAddress(waitObject[1]!);
-        if (address && !thread.waitObjects.some((object) => object.address === address)) {
-          thread.waitObjects = thread.waitObjects.length === 0 ? [{ address, type: waitObject[2]! }] : [...thread.waitObjects, { address, type: waitObject[2]! }];
-          setField(thread, 'waitObjects', thread.waitObjects, number);
-        }
+        if (address) setField(thread, 'waitObjects', addUniqueBy(thread.waitObjects, { address, type: waitObject[2]! }, byAddress), number);
         return true;
       }
       if (MAY_HOLD_STATE.test(text) && readThreadState(thread, text, number)) return true;

@@ -1,4 +1,5 @@
 import { canonicalAddress } from '../../address.ts';
+import { addOwner } from './lock-sections.ts';
 import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 
@@ -93,10 +94,7 @@ class SyncBlockSection implements Section {
     const tid = Number.parseInt(row[6]!, 16);
     if (tid !== 0) {
       const owner = this.context.session.userThread(tid, row[7] === 'XXX' ? null : Number(row[7]));
-      if (!lock.owners.some((existing) => existing.thread === owner.key)) {
-        lock.owners.push({ thread: owner.key, count: Number(row[4]), exclusive: true, line: number });
-      }
-      setField(lock, 'owners', lock.owners, number);
+      addOwner(lock, owner.key, Number(row[4]), true, number);
     }
     return true;
   }
