@@ -1,20 +1,24 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { isTranscriptError, parseTranscript } from '../engine/index.ts';
+import { analyzeTranscript, isTranscriptError, parseTranscript } from '../engine/index.ts';
+import { ANSI, PLAIN, formatVerdict } from './format-verdict.ts';
 import { formatModel } from './format-model.ts';
 
 const USAGE = `usage: hangsleuth parse FILE [--json]
+       hangsleuth analyze FILE [--json]
 
   parse FILE     read a kd/WinDbg/cdb transcript (text, UTF-16, or gzip) and print what the engine read:
                  entity counts, notable threads/ALPC messages/IRPs/queues/locks, unparsed commands, warnings
-  --json         print the whole model as JSON instead
+  analyze FILE   follow every wait to its root blocker: the verdict (hang, no-hang, inconclusive), each
+                 finding's pattern, blamed module, chain with evidence, and the next debugger commands
+  --json         print the whole model (parse) or the versioned verdict (analyze) as JSON instead
 
 exit codes: 0 read, 1 usage or I/O error, 2 the file is not a text transcript or is too large`;
 
 /** The `hangsleuth` command. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb !== 'parse') {
+  if (verb !== 'parse' && verb !== 'analyze') {
     console.error(USAGE);
     return verb === '--help' || verb === '-h' ? 0 : 1;
   }
@@ -33,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    if (verb === 'analyze') {
+      const { verdict } = analyzeTranscript(bytes);
+      console.log(json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, basename(file), process.stdout.isTTY ? ANSI : PLAIN));
+      return 0;
+    }
     const model = parseTranscript(bytes);
     console.log(json ? JSON.stringify(model, null, 2) : formatModel(model, basename(file)));
     return 0;

@@ -13,3 +13,5 @@ export { TranscriptReader, type ReaderOptions } from './parse/transcript-reader.
 export { summariseModel, type ModelSummary } from './model/summary.ts';
 export { fieldLines } from './model/evidence.ts';
 export * from './model/types.ts';
+export { analyzeTranscript, judge, type Analysis } from './correlate/analyze-transcript.ts';
+export * from './correlate/verdict-types.ts';

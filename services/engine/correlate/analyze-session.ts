@@ -1,0 +1,341 @@
+import type { SessionModel, ThreadEntity } from '../model/types.ts';
+import { blameThread, meaningfulFrames } from './blame.ts';
+import { driverModule, isOsModule } from './os-modules.ts';
+import { stronglyConnectedComponents } from './strongly-connected.ts';
+import type { ChainStep, Confidence, Finding, MissingHop, PatternId, RootBlocker } from './verdict-types.ts';
+import { buildWaitGraph, isUndumped, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
+
+/** A wait this long is a hang, not a pause. */
+export const LONG_WAIT_MS = 60_000;
+const DPC_STALL_CODES = new Set([0x133, 0x101]);
+const POWER_IRP_CODES = new Set([0x9f]);
+
+interface Best {
+  depth: number;
+  next: GraphEdge | null;
+  /** Index of the cycle (deadlock) the path ends in, or -1. */
+  cycle: number;
+  root: string;
+}
+
+/** Findings of one session: each chain of waits followed to its root blocker, deadlocks as cycles. */
+export function analyzeSession(session: SessionModel): Finding[] {
+  const graph = buildWaitGraph(session);
+  const successors = (id: string) => (graph.edges.get(id) ?? []).map((edge) => edge.to);
+  const components = stronglyConnectedComponents(graph.nodes.keys(), successors);
+  const cycles: string[][] = [];
+  const cycleOf = new Map<string, number>();
+  for (const component of components) {
+    const cyclic = component.length > 1 || successors(component[0]!).includes(component[0]!);
+    // Only waits on locks and replies make a deadlock; any other loop is an artefact of inference, broken below.
+    const waits = component.some((id) => {
+      const kind = graph.nodes.get(id)!.kind;
+      return kind === 'lock' || kind === 'alpc-message';
+    });
+    const strong = component.every((id) => (graph.edges.get(id) ?? []).filter((edge) => component.includes(edge.to)).every((edge) => !edge.weak));
+    if (!cyclic || !waits || !strong) continue;
+    for (const id of component) cycleOf.set(id, cycles.length);
+    cycles.push(component);
+  }
+  // Tarjan emits sinks first: every node's successors are resolved before it.
+  const best = new Map<string, Best>();
+  for (const component of components) {
+    for (const id of component) {
+      const cycle = cycleOf.get(id);
+      if (cycle !== undefined) {
+        best.set(id, { depth: 0, next: null, cycle, root: `cycle:${cycle}` });
+        continue;
+      }
+      let chosen: Best = { depth: 0, next: null, cycle: -1, root: id };
+      for (const edge of graph.edges.get(id) ?? []) {
+        const onward = best.get(edge.to);
+        if (onward && onward.depth + 1 > chosen.depth) chosen = { depth: onward.depth + 1, next: edge, cycle: onward.cycle, root: onward.root };
+      }
+      best.set(id, chosen);
+    }
+  }
+
+  const victimsByRoot = new Map<string, string[]>();
+  // The members of a deadlock are its first victims: each waits for the next.
+  cycles.forEach((cycle, index) => {
+    victimsByRoot.set(`cycle:${index}`, cycle.filter((id) => graph.nodes.get(id)!.kind === 'thread'));
+  });
+  for (const [id, path] of best) {
+    if (!path.next || !isVictim(graph, id, path.next)) continue;
+    const list = victimsByRoot.get(path.root) ?? [];
+    list.push(id);
+    victimsByRoot.set(path.root, list);
+  }
+  const findings: Finding[] = [];
+  for (const [root, victims] of victimsByRoot) {
+    // The chain is drawn from the victim farthest from the root: the others are collateral on the way.
+    if (victims.length === 0) continue;
+    victims.sort((a, b) => best.get(b)!.depth - best.get(a)!.depth || a.localeCompare(b));
+    const first = victims[0]!;
+    const steps: GraphEdge[] = [];
+    let at: string | undefined = first;
+    for (let guard = 0; at && best.get(at)?.next && guard < graph.nodes.size; guard++) {
+      const next: GraphEdge = best.get(at)!.next!;
+      steps.push(next);
+      at = next.to;
+    }
+    const cycle = root.startsWith('cycle:') ? cycles[Number(root.slice(6))]! : null;
+    if (cycle && at) steps.push(...walkCycle(graph, cycle, at));
+    findings.push(describeFinding(graph, session, root, steps, cycle, victims));
+  }
+  for (const bugcheck of session.bugchecks) {
+    if (bugcheck.code !== null && DPC_STALL_CODES.has(bugcheck.code)) findings.push(dpcStall(session, bugcheck));
+  }
+  return findings.sort((a, b) => rank(b) - rank(a) || a.summary.localeCompare(b.summary));
+}
+
+/** The cycle's edges in order, from `start` around and back to it. */
+function walkCycle(graph: WaitGraph, cycle: string[], start: string): GraphEdge[] {
+  const members = new Set(cycle);
+  const steps: GraphEdge[] = [];
+  const seen = new Set<string>();
+  let at = start;
+  while (!seen.has(at)) {
+    seen.add(at);
+    const next = (graph.edges.get(at) ?? []).find((edge) => members.has(edge.to) && !edge.weak);
+    if (!next) break;
+    steps.push(next);
+    at = next.to;
+  }
+  return steps;
+}
+
+function rank(finding: Finding): number {
+  const confidence = finding.confidence === 'high' ? 3 : finding.confidence === 'medium' ? 2 : 1;
+  return confidence * 1_000_000 + finding.collateral.threads * 1000 + finding.chain.length;
+}
+
+/** A start of a chain: a thread known to wait (not one only referenced), or a bugcheck naming what hung. */
+function isVictim(graph: WaitGraph, id: string, first: GraphEdge): boolean {
+  const node = graph.nodes.get(id)!;
+  if (node.kind === 'bugcheck') return true;
+  if (node.kind !== 'thread') return false;
+  if (first.weak) return false;
+  const thread = graph.threads.get(node.ref);
+  if (first.relation === 'waits-for-reply' || first.relation === 'waits-for-lock') return thread?.waitReason !== 'Suspended';
+  return thread !== undefined && !isUndumped(thread);
+}
+
+function describeFinding(graph: WaitGraph, session: SessionModel, root: string, steps: GraphEdge[], cycle: string[] | null, victims: string[]): Finding {
+  const chain: ChainStep[] = steps.map((step) => ({
+    from: step.from,
+    to: step.to,
+    fromLabel: graph.nodes.get(step.from)!.label,
+    toLabel: graph.nodes.get(step.to)!.label,
+    relation: step.relation,
+    inferred: step.weak,
+    evidence: step.evidence.map((line) => ({ line, text: '' })),
+  }));
+  const rootBlocker = cycle ? deadlockRoot(graph, cycle) : describeRoot(graph, root);
+  const blamedModule = cycle ? blameCycle(graph, cycle) : blameRoot(graph, root);
+  const nodesOnChain = new Set([steps[0]?.from, ...steps.map((step) => step.to)].filter((id): id is string => id !== undefined));
+  const pattern = choosePattern(graph, session, nodesOnChain, rootBlocker, cycle, blamedModule);
+  const victimThreads = victims.filter((id) => graph.nodes.get(id)!.kind === 'thread');
+  const processes = new Set(victimThreads.map((id) => graph.threads.get(graph.nodes.get(id)!.ref)?.process).filter((process) => process));
+  const missing = missingHops(graph, nodesOnChain, rootBlocker, blamedModule, pattern);
+  const confidence = judgeConfidence(graph, steps, rootBlocker, cycle, victimThreads);
+  // A lock's own count of waiters (`!syncblk` MonitorHeld, `!locks`) covers threads the transcript does not list.
+  const counted = [...nodesOnChain]
+    .map((id) => graph.nodes.get(id)!)
+    .filter((node) => node.kind === 'lock')
+    .map((node) => graph.session.locks.find((lock) => lock.address === node.ref))
+    .reduce((most, lock) => Math.max(most, (lock?.exclusiveWaiters ?? 0) + (lock?.sharedWaiters ?? 0)), 0);
+  const waiting = Math.max(victimThreads.length, counted);
+  return {
+    pattern,
+    summary: summarise(pattern, rootBlocker, blamedModule, graph, nodesOnChain, waiting),
+    blamedModule,
+    rootBlocker,
+    cycle: cycle ? cycle.filter((id) => graph.nodes.get(id)!.kind === 'thread' || graph.nodes.get(id)!.kind === 'lock').sort() : null,
+    chain,
+    collateral: { threads: Math.max(0, waiting - 1), processes: processes.size },
+    missing,
+    confidence,
+    session: session.index,
+  };
+}
+
+function threadOf(graph: WaitGraph, id: string): ThreadEntity | undefined {
+  const node = graph.nodes.get(id);
+  return node?.kind === 'thread' ? graph.threads.get(node.ref) : undefined;
+}
+
+function describeRoot(graph: WaitGraph, id: string): RootBlocker {
+  const node = graph.nodes.get(id)!;
+  const thread = threadOf(graph, id);
+  const kind = node.kind === 'bugcheck' ? 'cpu' : node.kind;
+  return {
+    kind: kind as RootBlocker['kind'],
+    id: thread?.address ?? node.ref,
+    label: node.label,
+    process: thread?.image ?? (node.kind === 'process' ? node.label.split(' ')[0]! : null),
+    waitedMs: thread?.waitMs ?? null,
+    frames: thread ? meaningfulFrames(thread).slice(0, 8).map((frame) => frame.callSite) : [],
+  };
+}
+
+function deadlockRoot(graph: WaitGraph, cycle: string[]): RootBlocker {
+  const members = cycle.filter((id) => graph.nodes.get(id)!.kind === 'thread').sort();
+  const frames = members.flatMap((id) => {
+    const thread = threadOf(graph, id);
+    return thread ? meaningfulFrames(thread).slice(0, 2).map((frame) => frame.callSite) : [];
+  });
+  return { kind: 'deadlock', id: members.map((id) => graph.nodes.get(id)!.ref).join(' <-> '), label: `deadlock of ${members.length} threads`, process: null, waitedMs: null, frames };
+}
+
+function blameRoot(graph: WaitGraph, id: string): string | null {
+  const node = graph.nodes.get(id)!;
+  if (node.kind === 'thread') {
+    const thread = graph.threads.get(node.ref);
+    return thread ? blameThread(thread) : null;
+  }
+  if (node.kind === 'driver') return driverModule(node.ref);
+  if (node.kind === 'process') return node.label.split(' ')[0]!.replace(/\.exe$/i, '');
+  return null;
+}
+
+function blameCycle(graph: WaitGraph, cycle: string[]): string | null {
+  const blamed = cycle
+    .sort()
+    .map((id) => threadOf(graph, id))
+    .filter((thread): thread is ThreadEntity => thread !== undefined)
+    .map(blameThread)
+    .filter((module): module is string => module !== null);
+  return blamed.find((module) => !isOsModule(module)) ?? blamed[0] ?? null;
+}
+
+interface PatternRule {
+  id: PatternId;
+  applies(context: { graph: WaitGraph; session: SessionModel; nodes: Set<string>; root: RootBlocker; cycle: string[] | null; blamed: string | null }): boolean;
+}
+
+const kinds = (graph: WaitGraph, nodes: Set<string>) => new Set([...nodes].map((id) => graph.nodes.get(id)!.kind));
+const REMOTE_FILE_MODULES = /^(mup|rdbss|mrxsmb\d*|smb|srv\d?|bowser|netbt|csc)$/i;
+
+/** Ordered: the first rule that applies names the pattern (see docs/patterns.md). */
+const PATTERN_RULES: readonly PatternRule[] = [
+  { id: 'deadlock', applies: ({ cycle }) => cycle !== null },
+  {
+    id: 'worker-queue-starvation',
+    applies: ({ graph, nodes, root }) => root.kind === 'thread' && [...nodes].some((id) => graph.nodes.get(id)!.kind === 'work-queue'),
+  },
+  {
+    id: 'pending-irp',
+    applies: ({ graph, nodes, root, session }) =>
+      root.kind === 'driver' || (kinds(graph, nodes).has('bugcheck') && session.bugchecks.some((bugcheck) => bugcheck.code !== null && POWER_IRP_CODES.has(bugcheck.code))),
+  },
+  { id: 'orphaned-lock', applies: ({ graph, nodes, root }) => kinds(graph, nodes).has('lock') && root.kind === 'thread' && graph.undumped.has(root.id) },
+  { id: 'lock-contention', applies: ({ graph, nodes }) => kinds(graph, nodes).has('lock') },
+  {
+    id: 'remote-file-io',
+    applies: ({ graph, nodes }) =>
+      [...nodes].some((id) => {
+        const node = graph.nodes.get(id)!;
+        if (node.kind === 'driver') return REMOTE_FILE_MODULES.test(driverModule(node.ref));
+        const thread = node.kind === 'thread' ? graph.threads.get(node.ref) : undefined;
+        return thread !== undefined && meaningfulFrames(thread).slice(0, 3).some((frame) => frame.module !== null && REMOTE_FILE_MODULES.test(frame.module));
+      }),
+  },
+  { id: 'alpc-wait-chain', applies: ({ graph, nodes }) => kinds(graph, nodes).has('alpc-message') },
+  { id: 'third-party-long-wait', applies: ({ root, blamed }) => root.kind === 'thread' && blamed !== null && !isOsModule(blamed) },
+  { id: 'long-wait', applies: () => true },
+];
+
+function choosePattern(graph: WaitGraph, session: SessionModel, nodes: Set<string>, root: RootBlocker, cycle: string[] | null, blamed: string | null): PatternId {
+  return PATTERN_RULES.find((rule) => rule.applies({ graph, session, nodes, root, cycle, blamed }))!.id;
+}
+
+function judgeConfidence(graph: WaitGraph, steps: GraphEdge[], root: RootBlocker, cycle: string[] | null, victims: string[]): Confidence {
+  if (cycle) return 'high';
+  if (steps.some((step) => graph.nodes.get(step.from)!.kind === 'bugcheck')) return 'high';
+  const waits = victims.map((id) => threadOf(graph, id)?.waitMs ?? null).concat(root.waitedMs);
+  const longest = Math.max(-1, ...waits.filter((ms): ms is number => ms !== null));
+  const known = waits.some((ms) => ms !== null);
+  const inferred = steps.some((step) => step.weak);
+  if (known && longest < LONG_WAIT_MS && !steps.some((step) => step.relation === 'serviced-by-worker')) return 'low';
+  if (inferred) return longest >= LONG_WAIT_MS ? 'medium' : 'low';
+  return longest >= LONG_WAIT_MS ? 'high' : 'medium';
+}
+
+function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, blamed: string | null, pattern: PatternId): MissingHop[] {
+  const missing: MissingHop[] = [];
+  const add = (what: string, command: string) => {
+    if (!missing.some((hop) => hop.command === command)) missing.push({ what, command });
+  };
+  const messages = new Set(graph.session.alpcMessages.map((message) => message.address));
+  const irps = new Map(graph.session.irps.map((irp) => [irp.address, irp]));
+  for (const id of nodes) {
+    const node = graph.nodes.get(id)!;
+    const thread = threadOf(graph, id);
+    if (node.kind === 'thread' && (thread === undefined || graph.undumped.has(node.ref)) && /^[0-9a-f]{16}$/.test(node.ref)) {
+      add(`thread ${node.ref} is referenced but not dumped`, `!thread ${node.ref}`);
+    }
+    if (node.kind === 'alpc-message' && !messages.has(node.ref)) add(`ALPC message ${node.ref} is not dumped`, `!alpc /m ${node.ref}`);
+    if (node.kind === 'process' && !graph.session.threads.some((candidate) => candidate.process === node.ref && !graph.undumped.has(candidate.key))) {
+      add(`no thread of ${node.label} is dumped`, `!process ${node.ref} 7`);
+    }
+    if (thread) {
+      for (const address of thread.irps) {
+        const irp = irps.get(address);
+        if (!irp || !irp.currentDriver) add(`IRP ${address} of thread ${thread.address ?? thread.key} is not dumped`, `!irp ${address}`);
+      }
+    }
+    if (node.kind === 'work-queue' && !(graph.edges.get(id) ?? []).length) add(`the worker threads of the ${node.label} are not shown`, '!exqueue 6');
+  }
+  if (root.kind === 'thread' && blamed && (pattern === 'worker-queue-starvation' || pattern === 'third-party-long-wait')) {
+    add(`every thread blocked in ${blamed}`, `!stacks 2 ${blamed}`);
+  }
+  if (root.kind === 'driver' && blamed) add(`threads and IRPs of ${blamed}`, `!stacks 2 ${blamed}`);
+  return missing;
+}
+
+function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null, graph: WaitGraph, nodes: Set<string>, victims: number): string {
+  const module = blamed ?? 'an unknown module';
+  const queue = [...nodes].map((id) => graph.nodes.get(id)!).find((node) => node.kind === 'work-queue');
+  const others = victims > 1 ? `; ${victims - 1} other waiting threads lead to it` : '';
+  switch (pattern) {
+    case 'deadlock':
+      return `Deadlock: ${root.label} each hold a lock the other waits for (${module}).`;
+    case 'worker-queue-starvation': {
+      const thread = graph.threads.get(root.id);
+      const routine = thread ? workRoutineOf(thread) : null;
+      return `The ${queue?.label ?? 'system work queue'} is starved: its worker threads are blocked in ${module}${routine ? ` under ${routine.callSite.replace(/\+0x[0-9a-f]+$/, '')}` : ''}${others}.`;
+    }
+    case 'pending-irp':
+      return `An IRP is pending in ${root.label} and nothing completes it (${module})${others}.`;
+    case 'orphaned-lock':
+      return `A lock is held by thread ${root.id}, which the transcript does not show${others}.`;
+    case 'lock-contention':
+      return `A lock's owner, ${root.label}, is itself blocked in ${module}${others}.`;
+    case 'remote-file-io':
+      return `File I/O to a remote path is blocked in ${module}${others}.`;
+    case 'alpc-wait-chain':
+      return `An ALPC request waits on ${root.label}${root.kind === 'process' ? ', where no server thread has picked it up' : ''}${others}.`;
+    case 'third-party-long-wait':
+      return `A thread waits in the third-party module ${module}${root.waitedMs !== null ? ` for ${Math.round(root.waitedMs / 1000)} s` : ''}${others}.`;
+    default:
+      return `${root.label} waits in ${module}${others}.`;
+  }
+}
+
+function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][number]): Finding {
+  const image = bugcheck.fields['IMAGE_NAME'] ?? bugcheck.fields['MODULE_NAME'] ?? null;
+  const module = image ? image.replace(/\.(sys|dll|exe)$/i, '') : null;
+  return {
+    pattern: 'cpu-dpc-stall',
+    summary: `${bugcheck.name ?? 'The DPC watchdog'} (0x${bugcheck.code!.toString(16)}): a DPC or ISR ran too long at DISPATCH_LEVEL${module ? ` in ${module}` : ''}.`,
+    blamedModule: module,
+    rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
+    cycle: null,
+    chain: [],
+    collateral: { threads: 0, processes: 0 },
+    missing: module ? [] : [{ what: 'the module running the DPC', command: '!analyze -v' }],
+    confidence: module ? 'high' : 'medium',
+    session: session.index,
+  };
+}

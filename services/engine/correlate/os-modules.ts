@@ -1,0 +1,67 @@
+/*
+ * Data, not code: which modules ship with Windows (and its runtimes), and which frames only wait or dispatch.
+ * Blame goes to the first module below the waits that explains the hang, a third-party one over an OS one.
+ */
+const OS_MODULES = new Set(
+  [
+    'nt', 'ntoskrnl', 'ntkrnlmp', 'ntkrnlpa', 'ntkrpamp', 'hal', 'halmacpi', 'kdcom', 'ci', 'clfs', 'fltmgr', 'ntfs', 'refs',
+    'fastfat', 'mup', 'rdbss', 'mrxsmb', 'mrxsmb10', 'mrxsmb20', 'smb', 'srv', 'srv2', 'srvnet', 'netbt', 'tcpip', 'tcpip6',
+    'afd', 'netio', 'ndis', 'http', 'tdx', 'wfplwfs', 'mpio', 'msdsm', 'storport', 'scsiport', 'ataport', 'disk', 'classpnp',
+    'partmgr', 'volmgr', 'volmgrx', 'volsnap', 'fvevol', 'iorate', 'ksecdd', 'cng', 'acpi', 'pci', 'usbhub', 'usbhub3',
+    'usbport', 'usbehci', 'usbxhci', 'ucx01000', 'usbccgp', 'hidusb', 'hidclass', 'kbdclass', 'mouclass', 'i8042prt', 'win32k',
+    'win32kbase', 'win32kfull', 'dxgkrnl', 'watchdog', 'wdf01000', 'wdfldr', 'npfs', 'msfs', 'luafv', 'wof', 'bowser',
+    'ntdll', 'kernel32', 'kernelbase', 'user32', 'gdi32', 'win32u', 'advapi32', 'sechost', 'rpcrt4', 'combase', 'ole32',
+    'oleaut32', 'shell32', 'shlwapi', 'ws2_32', 'mswsock', 'msvcrt', 'ucrtbase', 'msvcp140', 'vcruntime140', 'wow64',
+    'wow64cpu', 'wow64win', 'clr', 'coreclr', 'clrjit', 'mscorwks', 'mscorlib', 'system', 'winlogon', 'lsass', 'lsasrv',
+    'lsm', 'services', 'svchost', 'csrss', 'smss', 'logonui', 'explorer', 'audiodg', 'wininit', 'userinit', 'dwm',
+  ].map((name) => name.toLowerCase()),
+);
+
+/** Managed namespaces of the runtime: frames there are framework, not the application's code. */
+const FRAMEWORK_NAMESPACES = ['System.', 'Microsoft.', 'DynamicClass.', '[', 'ILStubClass.'];
+
+/** Frames that only wait, switch or dispatch: they say how a thread waits, not why. */
+const WAIT_FUNCTIONS =
+  /^_?(KiSwapContext|KiSwapThread|KiCommitThreadWait|KeWaitForSingleObject|KeWaitForMultipleObjects|KeWaitForMutexObject|KeDelayExecutionThread|KeRemoveQueue(Ex)?|KiSystemService\w*|KiServiceLinkage|KiSystemServiceCopyEnd|NtWaitFor\w+|ZwWaitFor\w+|NtDelayExecution|FsRtlCancellableWaitFor\w+|ExpWaitForResource\w*|ExAcquireResource\w*|ExAcquireSharedStarveExclusive|ExWaitForRundownProtectionRelease\w*|AlpcpSignalAndWait|AlpcpReceiveSynchronousReply|AlpcpProcessSynchronousRequest|NtAlpcSendWaitReceivePort|NtRequestWaitReplyPort|RtlpWaitOnCriticalSection|RtlpWaitForCriticalSection|RtlEnterCriticalSection|RtlpEnterCriticalSectionContended|WaitForSingleObject(Ex)?|WaitForMultipleObjects(Ex)?|SleepEx|Sleep|CpupSyscallStub|Thunk0ArgReloadState|RunCpuSimulation|Wow64SystemServiceEx|ObpWaitForMultipleObjects|IopSynchronousServiceTail|KeWaitForGate|KiWaitForGate|ExfAcquirePushLock\w*|ExpAcquireResource\w*|DbgBreakPoint)$/;
+
+/** Frames that start or carry threads and work items: below them nothing explains the hang. */
+const DISPATCH_FUNCTIONS = /^_?(ExpWorkerThread|IopProcessWorkItem|PspSystemThreadStartup|KiStartSystemThread|KxStartSystemThread|KiThreadStartup|RtlUserThreadStart|_RtlUserThreadStart|__RtlUserThreadStart|BaseThreadInitThunk|BaseThreadStart|ExpWorkerThreadBalanceManager)$/;
+
+const MANAGED_WAITS = /^System\.Threading\.(Monitor\.(ReliableEnter|Enter|Wait|ObjWait)|ManualResetEventSlim\.Wait|Tasks\.Task\.(SpinThenBlockingWait|InternalWait|Wait)|WaitHandle\.\w+|SpinWait)|^System\.Runtime\.CompilerServices\.TaskAwaiter\./;
+
+export function isOsModule(module: string): boolean {
+  return OS_MODULES.has(module.toLowerCase().replace(/\.(sys|dll|exe)$/, ''));
+}
+
+export interface FrameLike {
+  module: string | null;
+  function: string | null;
+}
+
+export function isWaitFrame(frame: FrameLike): boolean {
+  if (frame.function === null) return false;
+  return WAIT_FUNCTIONS.test(frame.function) || MANAGED_WAITS.test(frame.function) || frame.function.startsWith('[');
+}
+
+export function isDispatchFrame(frame: FrameLike): boolean {
+  return frame.function !== null && DISPATCH_FUNCTIONS.test(frame.function);
+}
+
+/** The module a frame belongs to; for managed frames, the first part of the namespace (`Contoso`). */
+export function moduleOf(frame: FrameLike): string | null {
+  if (frame.module) return frame.module;
+  if (frame.function && /^[A-Za-z_][\w]*\./.test(frame.function) && !FRAMEWORK_NAMESPACES.some((prefix) => frame.function!.startsWith(prefix))) {
+    return frame.function.slice(0, frame.function.indexOf('.'));
+  }
+  return null;
+}
+
+export function isFrameworkFrame(frame: FrameLike): boolean {
+  return frame.module === null && frame.function !== null && FRAMEWORK_NAMESPACES.some((prefix) => frame.function!.startsWith(prefix));
+}
+
+/** `\FileSystem\mrxsmb` → `mrxsmb`; `usbehci.sys` → `usbehci`. */
+export function driverModule(driver: string): string {
+  const name = driver.slice(driver.lastIndexOf('\\') + 1);
+  return name.replace(/\.(sys|dll|exe)$/i, '');
+}

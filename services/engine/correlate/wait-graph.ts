@@ -1,0 +1,346 @@
+import { fieldLines } from '../model/evidence.ts';
+import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
+import { driverModule, isDispatchFrame, isWaitFrame } from './os-modules.ts';
+
+export type NodeKind = 'thread' | 'process' | 'alpc-message' | 'irp' | 'driver' | 'work-queue' | 'lock' | 'bugcheck';
+
+export type Relation =
+  | 'waits-for-reply'
+  | 'served-by'
+  | 'queued-at-process'
+  | 'peer-in-process'
+  | 'waits-for-irp'
+  | 'pending-in-driver'
+  | 'worked-by'
+  | 'awaits-completion'
+  | 'work-queued-in'
+  | 'serviced-by-worker'
+  | 'waits-for-lock'
+  | 'owned-by'
+  | 'names';
+
+/** Stronger relations are followed first when a node has several ways on. */
+const RELATION_PRIORITY: Record<Relation, number> = {
+  names: 0,
+  'waits-for-lock': 1,
+  'owned-by': 1,
+  'waits-for-reply': 2,
+  'served-by': 2,
+  'queued-at-process': 3,
+  'waits-for-irp': 2,
+  'pending-in-driver': 2,
+  'work-queued-in': 2,
+  'serviced-by-worker': 2,
+  'worked-by': 3,
+  'awaits-completion': 3,
+  'peer-in-process': 5,
+};
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  relation: Relation;
+  evidence: number[];
+  /** Weak edges are inferences (a peer thread of the same process), not links the debugger printed. */
+  weak: boolean;
+  /** Among edges of one relation, lower is followed first (a pending IRP before one that is not). */
+  order: number;
+}
+
+export interface GraphNode {
+  id: string;
+  kind: NodeKind;
+  /** The entity's own key (thread key, address, driver name, queue key…). */
+  ref: string;
+  label: string;
+}
+
+export interface WaitGraph {
+  nodes: Map<string, GraphNode>;
+  edges: Map<string, GraphEdge[]>;
+  session: SessionModel;
+  threads: Map<string, ThreadEntity>;
+  /** Threads that appear only as a reference (a server thread, an owner) with nothing the debugger printed. */
+  undumped: Set<string>;
+}
+
+export const threadId = (key: string) => `thread:${key}`;
+export const processId = (address: string) => `process:${address}`;
+export const alpcId = (address: string) => `alpc-message:${address}`;
+export const irpId = (address: string) => `irp:${address}`;
+export const driverId = (name: string) => `driver:${name.toLowerCase()}`;
+export const queueId = (key: string) => `work-queue:${key}`;
+export const lockId = (lock: LockEntity) => `lock:${lock.lockKind}:${lock.address}`;
+
+const ENTER_CRITICAL_SECTION = /^(RtlEnterCriticalSection|RtlpWaitForCriticalSection|RtlpWaitOnCriticalSection|RtlpEnterCriticalSectionContended)$/;
+const ACQUIRE_RESOURCE = /^_?(ExAcquireResource\w*|ExpWaitForResource\w*|ExAcquireSharedStarveExclusive|ExAcquireSharedWaitForExclusive)$/;
+const MONITOR_ENTER = /^System\.Threading\.Monitor\.(ReliableEnter|Enter)\b/;
+
+/** A thread known only by reference: nothing about its state was printed. */
+export function isUndumped(thread: ThreadEntity | undefined): boolean {
+  return thread === undefined || (thread.frames.length === 0 && thread.state === null && thread.waitReason === null && thread.blockerFrame === null);
+}
+
+/** Builds the wait-for graph of one session: every edge points from a waiter to what it waits for. */
+export function buildWaitGraph(session: SessionModel): WaitGraph {
+  const graph: WaitGraph = { nodes: new Map(), edges: new Map(), session, threads: new Map(session.threads.map((thread) => [thread.key, thread])), undumped: new Set() };
+  for (const thread of session.threads) if (isUndumped(thread)) graph.undumped.add(thread.key);
+  addAlpcEdges(graph);
+  addIrpEdges(graph);
+  addWorkQueueEdges(graph);
+  addLockEdges(graph);
+  addBugcheckEdges(graph);
+  addPeerEdges(graph);
+  for (const list of graph.edges.values()) {
+    list.sort((a, b) => RELATION_PRIORITY[a.relation] - RELATION_PRIORITY[b.relation] || a.order - b.order || a.to.localeCompare(b.to));
+  }
+  return graph;
+}
+
+function node(graph: WaitGraph, id: string, kind: NodeKind, ref: string, label: string): string {
+  if (!graph.nodes.has(id)) graph.nodes.set(id, { id, kind, ref, label });
+  return id;
+}
+
+function threadNode(graph: WaitGraph, key: string): string {
+  const id = threadId(key);
+  if (graph.nodes.has(id)) return id;
+  const thread = graph.threads.get(key);
+  let label = thread ? `${thread.image ?? 'thread'} ${thread.address ?? (thread.tid !== null ? `tid ${thread.tid.toString(16)}` : key)}` : `thread ${key}`;
+  // The files a thread's I/O is about say what it was doing (`\DC005.contoso.com\PIPE\lsarpc`).
+  const files = thread ? filesOf(graph, thread) : [];
+  if (files.length > 0) label += ` (${files.join(', ')})`;
+  return node(graph, id, 'thread', key, label);
+}
+
+function filesOf(graph: WaitGraph, thread: ThreadEntity): string[] {
+  const names = new Set<string>();
+  for (const address of thread.irps) {
+    const irp = graph.session.irps.find((candidate) => candidate.address === address);
+    for (const location of irp?.stack ?? []) {
+      const file = location.file ? graph.session.fileObjects.find((candidate) => candidate.address === location.file) : undefined;
+      if (file?.fileName) names.add(file.fileName);
+    }
+  }
+  return [...names];
+}
+
+function edge(graph: WaitGraph, from: string, to: string, relation: Relation, evidence: number[], weak = false, order = 0): void {
+  if (from === to) return;
+  const list = graph.edges.get(from) ?? [];
+  if (list.some((existing) => existing.to === to)) return;
+  list.push({ from, to, relation, evidence: [...new Set(evidence)].sort((a, b) => a - b), weak, order });
+  graph.edges.set(from, list);
+}
+
+function addAlpcEdges(graph: WaitGraph): void {
+  const messages = new Map(graph.session.alpcMessages.map((message) => [message.address, message]));
+  for (const thread of graph.session.threads) {
+    if (!thread.alpcWait || thread.waitReason === 'Suspended') continue;
+    const message = messages.get(thread.alpcWait.message);
+    const id = node(graph, alpcId(thread.alpcWait.message), 'alpc-message', thread.alpcWait.message, `ALPC message ${thread.alpcWait.message}`);
+    edge(graph, threadNode(graph, thread.key), id, 'waits-for-reply', [...fieldLines(thread.evidence, 'alpcWait'), ...(message ? fieldLines(message.evidence, 'waitingThread') : [])]);
+    if (!message && thread.alpcWait.ownerProcess) {
+      edge(graph, id, processNode(graph, thread.alpcWait.ownerProcess), 'queued-at-process', fieldLines(thread.evidence, 'alpcWait'));
+    }
+  }
+  for (const message of graph.session.alpcMessages) {
+    const id = node(graph, alpcId(message.address), 'alpc-message', message.address, `ALPC message ${message.address}`);
+    if (message.waitingThread) {
+      const waiter = graph.threads.get(message.waitingThread);
+      if (waiter?.waitReason !== 'Suspended') edge(graph, threadNode(graph, message.waitingThread), id, 'waits-for-reply', fieldLines(message.evidence, 'waitingThread'));
+    }
+    if (message.serverThread) {
+      edge(graph, id, threadNode(graph, message.serverThread), 'served-by', fieldLines(message.evidence, 'serverThread'));
+    } else if (message.queuePortOwnerProcess) {
+      edge(graph, id, processNode(graph, message.queuePortOwnerProcess), 'queued-at-process', [
+        ...fieldLines(message.evidence, 'serverThread'),
+        ...fieldLines(message.evidence, 'queuePortOwnerProcess'),
+      ]);
+    }
+  }
+}
+
+function processNode(graph: WaitGraph, address: string): string {
+  const process = graph.session.processes.find((candidate) => candidate.address === address);
+  const image = process?.image ?? graph.session.alpcMessages.find((message) => message.queuePortOwnerProcess === address)?.queuePortOwnerImage;
+  return node(graph, processId(address), 'process', address, `${image ?? 'process'} ${address}`);
+}
+
+function irpNode(graph: WaitGraph, irp: IrpEntity): string {
+  return node(graph, irpId(irp.address), 'irp', irp.address, `IRP ${irp.address.startsWith('expr:') ? irp.address.slice(5) : irp.address}`);
+}
+
+function framesOfModule(thread: ThreadEntity, module: string): StackFrame[] {
+  const wanted = module.toLowerCase();
+  return thread.frames.filter((frame) => frame.module?.toLowerCase() === wanted);
+}
+
+function isBlocked(thread: ThreadEntity): boolean {
+  return thread.state === 'waiting' || thread.state === 'blocked' || (thread.state === null && thread.frames.some(isWaitFrame));
+}
+
+function addIrpEdges(graph: WaitGraph): void {
+  const irps = new Map(graph.session.irps.map((irp) => [irp.address, irp]));
+  for (const thread of graph.session.threads) {
+    for (const address of thread.irps) {
+      const irp = irps.get(address);
+      if (!irp || !irp.currentDriver) continue; // not dumped: reported as missing by the analysis
+      const evidence = [...fieldLines(thread.evidence, 'irps'), ...fieldLines(irp.evidence, 'thread')];
+      edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'waits-for-irp', evidence, false, irp.pending ? 0 : 1);
+    }
+  }
+  for (const irp of graph.session.irps) {
+    if (!irp.currentDriver) continue;
+    const driver = node(graph, driverId(irp.currentDriver), 'driver', irp.currentDriver, irp.currentDriver);
+    edge(graph, irpNode(graph, irp), driver, 'pending-in-driver', [...fieldLines(irp.evidence, 'currentDriver'), ...fieldLines(irp.evidence, 'pending')]);
+    // Threads running the driver's code work for it (the IRP's own thread waits, it does not work).
+    const module = driverModule(irp.currentDriver);
+    for (const thread of graph.session.threads) {
+      if (thread.key === irp.thread || !isBlocked(thread)) continue;
+      const frames = framesOfModule(thread, module);
+      if (frames.length > 0) edge(graph, driver, threadNode(graph, thread.key), 'worked-by', frames.map((frame) => frame.line));
+    }
+    // A pending IRP whose completion routine is in module M was sent by M: a thread blocked in M awaits it.
+    const issuer = irp.stack.find((location) => location.current)?.completionRoutine;
+    if (!irp.pending || !issuer || issuer.indexOf('!') <= 0) continue;
+    const issuerModule = issuer.slice(0, issuer.indexOf('!'));
+    if (issuerModule.toLowerCase() === module.toLowerCase()) continue;
+    for (const thread of graph.session.threads) {
+      // Running the holding driver's own code means working on the IRP, not waiting for it.
+      if (!isBlocked(thread) || framesOfModule(thread, module).length > 0) continue;
+      const frames = framesOfModule(thread, issuerModule);
+      if (frames.length > 0) {
+        edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'awaits-completion', [...frames.map((frame) => frame.line), ...fieldLines(irp.evidence, 'stack').slice(0, 2)]);
+      }
+    }
+  }
+}
+
+/** The work routine a worker thread runs: the frame that called into the driver, right above the dispatch frames. */
+export function workRoutineOf(thread: ThreadEntity): StackFrame | null {
+  const dispatch = thread.frames.findIndex(isDispatchFrame);
+  if (dispatch <= 0) return null;
+  for (let i = dispatch - 1; i >= 0; i--) {
+    const frame = thread.frames[i]!;
+    if (!isWaitFrame(frame) && frame.module) return frame;
+  }
+  return null;
+}
+
+function isWorkerThread(thread: ThreadEntity): boolean {
+  return (thread.startAddress?.includes('ExpWorkerThread') ?? false) || thread.frames.some((frame) => frame.function === 'ExpWorkerThread');
+}
+
+function addWorkQueueEdges(graph: WaitGraph): void {
+  const starved = graph.session.workQueues.filter((queue) => queue.hasPendingItems === true);
+  const itemsByQueue = new Map<string, typeof graph.session.workItems>();
+  for (const item of graph.session.workItems) {
+    if (!item.queue) continue;
+    const list = itemsByQueue.get(item.queue) ?? [];
+    list.push(item);
+    itemsByQueue.set(item.queue, list);
+  }
+  // A driver with pending IRPs and no thread running its code: its queued work items say where its work waits.
+  for (const driver of [...graph.nodes.values()].filter((candidate) => candidate.kind === 'driver')) {
+    if ((graph.edges.get(driver.id) ?? []).some((existing) => existing.relation === 'worked-by')) continue;
+    const module = driverModule(driver.ref).toLowerCase();
+    for (const [queueKey, items] of itemsByQueue) {
+      const mine = items.filter((item) => item.module?.toLowerCase() === module);
+      if (mine.length === 0) continue;
+      const queue = graph.session.workQueues.find((candidate) => candidate.key === queueKey);
+      edge(graph, driver.id, queueNode(graph, queue, queueKey), 'work-queued-in', mine.slice(0, 3).flatMap((item) => item.evidence.lines));
+    }
+  }
+  for (const queue of starved) {
+    const id = queueNode(graph, queue, queue.key);
+    const routines = new Set((itemsByQueue.get(queue.key) ?? []).map((item) => item.routine.toLowerCase()));
+    const listed = new Set(queue.threads);
+    for (const thread of graph.session.threads) {
+      if (!isBlocked(thread)) continue;
+      const routine = workRoutineOf(thread);
+      const runsQueuedRoutine = isWorkerThread(thread) && routine !== null && routines.has(`${routine.module}!${routine.function}`.toLowerCase());
+      // Without `!exqueue`, a worker running a routine this queue holds, or any blocked worker when one queue starves.
+      if (listed.has(thread.key) || runsQueuedRoutine || (starved.length === 1 && routines.size === 0 && isWorkerThread(thread) && routine !== null)) {
+        edge(graph, id, threadNode(graph, thread.key), 'serviced-by-worker', routine ? [routine.line] : thread.evidence.lines.slice(0, 1));
+      }
+    }
+  }
+}
+
+function queueNode(graph: WaitGraph, queue: WorkQueueEntity | undefined, key: string): string {
+  const facts = [
+    queue?.pendingItems != null ? `${queue.pendingItems} items pending` : queue?.hasPendingItems ? 'items pending' : null,
+    queue?.dynamicThreads != null ? `${queue.dynamicThreads} dynamic threads` : null,
+    queue?.maximumCount != null ? `limit ${queue.maximumCount}` : null,
+  ].filter((fact) => fact !== null);
+  return node(graph, queueId(key), 'work-queue', key, `${queue?.name ?? key} work queue${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`);
+}
+
+function addLockEdges(graph: WaitGraph): void {
+  const byAddress = new Map<string, LockEntity>();
+  for (const lock of graph.session.locks) byAddress.set(lock.address, lock);
+  const monitors = graph.session.locks.filter((lock) => lock.lockKind === 'monitor' && lock.locked !== false);
+  for (const lock of graph.session.locks) {
+    const id = node(graph, lockId(lock), 'lock', lock.address, `${lock.lockKind} ${lock.symbol ?? lock.address}`);
+    for (const owner of lock.owners) {
+      if (owner.thread) edge(graph, id, threadNode(graph, owner.thread), 'owned-by', [owner.line, ...fieldLines(lock.evidence, 'owners').slice(0, 1)]);
+    }
+    for (const waiter of lock.waiters) edge(graph, threadNode(graph, waiter), id, 'waits-for-lock', fieldLines(lock.evidence, 'waiters'));
+  }
+  for (const thread of graph.session.threads) {
+    for (const frame of thread.frames) {
+      const fn = frame.function ?? '';
+      let lock: LockEntity | undefined;
+      if (ENTER_CRITICAL_SECTION.test(fn) || ACQUIRE_RESOURCE.test(fn)) lock = frame.args[0] ? byAddress.get(frame.args[0]) : undefined;
+      else if (MONITOR_ENTER.test(fn) && monitors.length === 1) lock = monitors[0];
+      if (lock && !lock.owners.some((owner) => owner.thread === thread.key)) {
+        edge(graph, threadNode(graph, thread.key), lockId(lock), 'waits-for-lock', [frame.line]);
+        break;
+      }
+    }
+  }
+}
+
+function addBugcheckEdges(graph: WaitGraph): void {
+  for (const bugcheck of graph.session.bugchecks) {
+    if (bugcheck.code === null) continue;
+    const id = node(graph, `bugcheck:${bugcheck.code.toString(16)}`, 'bugcheck', bugcheck.code.toString(16), bugcheck.name ?? `bugcheck 0x${bugcheck.code.toString(16)}`);
+    const named = [bugcheck.args[2], bugcheck.args[3], bugcheck.fields['BLOCKING_THREAD'] ? bugcheck.fields['BLOCKING_THREAD'].toLowerCase().padStart(16, '0') : null];
+    for (const value of named) {
+      if (!value) continue;
+      if (graph.threads.has(value)) edge(graph, id, threadNode(graph, value), 'names', fieldLines(bugcheck.evidence, 'args'));
+      const irp = graph.session.irps.find((candidate) => candidate.address === value);
+      if (irp) edge(graph, id, irpNode(graph, irp), 'names', fieldLines(bugcheck.evidence, 'args'));
+    }
+  }
+}
+
+/**
+ * A server thread that waits on something the transcript does not show (an event, UserRequest) usually waits
+ * for another thread of its own process; when one of them waits on something outside, that is the way on.
+ * These edges are weak: an expert's inference, marked as such.
+ */
+function addPeerEdges(graph: WaitGraph): void {
+  const threadsByProcess = new Map<string, ThreadEntity[]>();
+  for (const thread of graph.session.threads) {
+    if (!thread.process) continue;
+    const list = threadsByProcess.get(thread.process) ?? [];
+    list.push(thread);
+    threadsByProcess.set(thread.process, list);
+  }
+  for (const [from, edges] of [...graph.edges]) {
+    for (const served of edges) {
+      if (served.relation !== 'served-by' && served.relation !== 'queued-at-process') continue;
+      const target = graph.nodes.get(served.to)!;
+      const message = graph.session.alpcMessages.find((candidate) => alpcId(candidate.address) === from);
+      const process = target.kind === 'process' ? target.ref : (graph.threads.get(target.ref)?.process ?? message?.queuePortOwnerProcess ?? null);
+      if (!process || (graph.edges.get(served.to) ?? []).some((existing) => !existing.weak)) continue;
+      for (const peer of threadsByProcess.get(process) ?? []) {
+        if (peer.key === target.ref) continue;
+        const onward = (graph.edges.get(threadId(peer.key)) ?? []).filter((existing) => !existing.weak);
+        if (onward.length > 0) edge(graph, served.to, threadNode(graph, peer.key), 'peer-in-process', [...peer.evidence.lines.slice(0, 1), ...onward[0]!.evidence.slice(0, 1)], true);
+      }
+    }
+  }
+}
