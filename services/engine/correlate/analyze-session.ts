@@ -267,7 +267,10 @@ function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, bl
   const add = (what: string, command: string) => {
     if (!missing.some((hop) => hop.command === command)) missing.push({ what, command });
   };
-  const messages = new Set(graph.session.alpcMessages.map((message) => message.address));
+  // A message only named by a waiting thread's `Waiting for reply to ALPC Message …` line was not dumped.
+  const messages = new Set(
+    graph.session.alpcMessages.filter((message) => message.type !== null || message.queueType !== null || 'serverThread' in message.evidence.fields).map((message) => message.address),
+  );
   const irps = new Map(graph.session.irps.map((irp) => [irp.address, irp]));
   for (const id of nodes) {
     const node = graph.nodes.get(id)!;
