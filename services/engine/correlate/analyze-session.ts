@@ -3,7 +3,7 @@ import { blameThread, meaningfulFrames } from './blame.ts';
 import { driverModule, isOsModule } from './os-modules.ts';
 import { stronglyConnectedComponents } from './strongly-connected.ts';
 import type { ChainStep, Confidence, Finding, MissingHop, PatternId, RootBlocker } from './verdict-types.ts';
-import { buildWaitGraph, isUndumped, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
+import { buildWaitGraph, isUndumped, threadId, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
 
 /** A wait this long is a hang, not a pause. */
 export const LONG_WAIT_MS = 60_000;
@@ -81,12 +81,65 @@ export function analyzeSession(session: SessionModel): Finding[] {
     }
     const cycle = root.startsWith('cycle:') ? cycles[Number(root.slice(6))]! : null;
     if (cycle && at) steps.push(...walkCycle(graph, cycle, at));
+    if (!cycle && onlyShortWaits(graph, steps, victims)) continue; // a busy system, not a hung one
     findings.push(describeFinding(graph, session, root, steps, cycle, victims));
   }
+  findings.push(...isolatedLongWaits(graph, session, findings));
   for (const bugcheck of session.bugchecks) {
     if (bugcheck.code !== null && DPC_STALL_CODES.has(bugcheck.code)) findings.push(dpcStall(session, bugcheck));
   }
   return findings.sort((a, b) => rank(b) - rank(a) || a.summary.localeCompare(b.summary));
+}
+
+/** Every wait the transcript times on this chain is shorter than a hang, and nothing else (a bugcheck) says hang. */
+function onlyShortWaits(graph: WaitGraph, steps: GraphEdge[], victims: string[]): boolean {
+  if (steps.some((step) => graph.nodes.get(step.from)!.kind === 'bugcheck' || step.relation === 'serviced-by-worker')) return false;
+  const ids = new Set([...victims, ...steps.map((step) => step.to)]);
+  const waits = [...ids].map((id) => threadOf(graph, id)).filter((thread) => thread !== undefined && !graph.undumped.has(thread.key)).map((thread) => thread!.waitMs);
+  return waits.length > 0 && waits.every((ms) => ms !== null && ms < LONG_WAIT_MS);
+}
+
+const IDLE_WAIT_REASONS = new Set(['WrQueue', 'WrLpcReceive', 'WrAlpcReceive', 'DelayExecution', 'Suspended', 'WrFreePage', 'WrPageOut', 'WrVirtualMemory']);
+const REMOTE_MODULES = /^(mup|rdbss|mrxsmb\d*|smb|csc|bowser)$/i;
+
+/**
+ * A thread that waits long on nothing the transcript links further still says something: in a third-party
+ * module it is the suspect, in the redirector it is blocked remote file I/O.
+ */
+function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Finding[]): Finding[] {
+  const covered = new Set(findings.flatMap((finding) => [...finding.chain.flatMap((step) => [step.from, step.to]), finding.rootBlocker.id]));
+  const extra: Finding[] = [];
+  for (const thread of session.threads) {
+    const id = threadId(thread.key);
+    if (covered.has(id) || covered.has(thread.address ?? thread.key) || (graph.edges.get(id) ?? []).length > 0) continue;
+    if (thread.state !== 'waiting' || thread.waitMs === null || thread.waitMs < LONG_WAIT_MS || IDLE_WAIT_REASONS.has(thread.waitReason ?? '')) continue;
+    const blamed = blameThread(thread);
+    const frames = meaningfulFrames(thread);
+    const remote = frames.slice(0, 3).some((frame) => frame.module !== null && REMOTE_MODULES.test(frame.module));
+    const thirdParty = blamed !== null && !isOsModule(blamed);
+    if (!remote && !thirdParty) continue;
+    const pattern: PatternId = thirdParty ? 'third-party-long-wait' : 'remote-file-io';
+    const rootBlocker = describeRoot(graph, threadNode(graph, thread));
+    extra.push({
+      pattern,
+      summary: summarise(pattern, rootBlocker, blamed, graph, new Set([id]), 1),
+      blamedModule: blamed,
+      rootBlocker,
+      cycle: null,
+      chain: [],
+      collateral: { threads: 0, processes: 0 },
+      missing: blamed ? [{ what: `every thread blocked in ${blamed}`, command: `!stacks 2 ${blamed}` }] : [],
+      confidence: 'medium',
+      session: session.index,
+    });
+  }
+  return extra;
+}
+
+function threadNode(graph: WaitGraph, thread: ThreadEntity): string {
+  const id = threadId(thread.key);
+  if (!graph.nodes.has(id)) graph.nodes.set(id, { id, kind: 'thread', ref: thread.key, label: `${thread.image ?? 'thread'} ${thread.address ?? thread.key}` });
+  return id;
 }
 
 /** The cycle's edges in order, from `start` around and back to it. */
@@ -331,7 +384,10 @@ function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][num
   const module = image ? image.replace(/\.(sys|dll|exe)$/i, '') : null;
   return {
     pattern: 'cpu-dpc-stall',
-    summary: `${bugcheck.name ?? 'The DPC watchdog'} (0x${bugcheck.code!.toString(16)}): a DPC or ISR ran too long at DISPATCH_LEVEL${module ? ` in ${module}` : ''}.`,
+    summary:
+      bugcheck.code === 0x101
+        ? `${bugcheck.name ?? 'CLOCK_WATCHDOG_TIMEOUT'} (0x101): a processor stopped taking clock interrupts${module ? `; ${module} is named` : ''}.`
+        : `${bugcheck.name ?? 'DPC_WATCHDOG_VIOLATION'} (0x${bugcheck.code!.toString(16)}): a DPC or ISR ran too long at DISPATCH_LEVEL${module ? ` in ${module}` : ''}.`,
     blamedModule: module,
     rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
     cycle: null,
