@@ -196,7 +196,7 @@ function describeFinding(graph: WaitGraph, session: SessionModel, root: string, 
   const counted = [...nodesOnChain]
     .map((id) => graph.nodes.get(id)!)
     .filter((node) => node.kind === 'lock')
-    .map((node) => graph.session.locks.find((lock) => lock.address === node.ref))
+    .map((node) => graph.index.locks.get(node.ref))
     .reduce((most, lock) => Math.max(most, (lock?.exclusiveWaiters ?? 0) + (lock?.sharedWaiters ?? 0)), 0);
   const waiting = Math.max(victimThreads.length, counted);
   return {
@@ -321,10 +321,9 @@ function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, bl
     if (!missing.some((hop) => hop.command === command)) missing.push({ what, command });
   };
   // A message only named by a waiting thread's `Waiting for reply to ALPC Message …` line was not dumped.
-  const messages = new Set(
-    graph.session.alpcMessages.filter((message) => message.type !== null || message.queueType !== null || 'serverThread' in message.evidence.fields).map((message) => message.address),
-  );
-  const irps = new Map(graph.session.irps.map((irp) => [irp.address, irp]));
+  const messages = graph.index.dumpedMessages;
+
+  const irps = graph.index.irps;
   for (const id of nodes) {
     const node = graph.nodes.get(id)!;
     const thread = threadOf(graph, id);
@@ -332,7 +331,7 @@ function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, bl
       add(`thread ${node.ref} is referenced but not dumped`, `!thread ${node.ref}`);
     }
     if (node.kind === 'alpc-message' && !messages.has(node.ref)) add(`ALPC message ${node.ref} is not dumped`, `!alpc /m ${node.ref}`);
-    if (node.kind === 'process' && !graph.session.threads.some((candidate) => candidate.process === node.ref && !graph.undumped.has(candidate.key))) {
+    if (node.kind === 'process' && !graph.index.processesWithDumpedThreads.has(node.ref)) {
       add(`no thread of ${node.label} is dumped`, `!process ${node.ref} 7`);
     }
     if (thread) {

@@ -62,6 +62,55 @@ export interface WaitGraph {
   threads: Map<string, ThreadEntity>;
   /** Threads that appear only as a reference (a server thread, an owner) with nothing the debugger printed. */
   undumped: Set<string>;
+  index: SessionIndex;
+}
+
+/** Lookups by address and by module, built once: the graph is linear in the size of the model. */
+interface SessionIndex {
+  processes: Map<string, SessionModel['processes'][number]>;
+  irps: Map<string, IrpEntity>;
+  messages: Map<string, SessionModel['alpcMessages'][number]>;
+  files: Map<string, SessionModel['fileObjects'][number]>;
+  /** Blocked threads by the (lower-case) modules their stacks run. */
+  blockedByModule: Map<string, ThreadEntity[]>;
+  ownerImageOfProcess: Map<string, string>;
+  queues: Map<string, WorkQueueEntity>;
+  locks: Map<string, LockEntity>;
+  /** Processes with at least one thread the debugger printed. */
+  processesWithDumpedThreads: Set<string>;
+  /** ALPC messages whose `!alpc /m` was printed (not only named by a waiting thread). */
+  dumpedMessages: Set<string>;
+}
+
+function indexSession(session: SessionModel): SessionIndex {
+  const blockedByModule = new Map<string, ThreadEntity[]>();
+  for (const thread of session.threads) {
+    if (!isBlocked(thread)) continue;
+    const modules = new Set(thread.frames.map((frame) => frame.module?.toLowerCase()).filter((module): module is string => module !== undefined && module !== null));
+    for (const module of modules) {
+      const list = blockedByModule.get(module) ?? [];
+      list.push(thread);
+      blockedByModule.set(module, list);
+    }
+  }
+  const ownerImageOfProcess = new Map<string, string>();
+  for (const message of session.alpcMessages) {
+    if (message.queuePortOwnerProcess && message.queuePortOwnerImage) ownerImageOfProcess.set(message.queuePortOwnerProcess, message.queuePortOwnerImage);
+  }
+  return {
+    processes: new Map(session.processes.map((process) => [process.address, process])),
+    irps: new Map(session.irps.map((irp) => [irp.address, irp])),
+    messages: new Map(session.alpcMessages.map((message) => [message.address, message])),
+    files: new Map(session.fileObjects.map((file) => [file.address, file])),
+    blockedByModule,
+    ownerImageOfProcess,
+    queues: new Map(session.workQueues.map((queue) => [queue.key, queue])),
+    locks: new Map(session.locks.map((lock) => [lock.address, lock])),
+    dumpedMessages: new Set(
+      session.alpcMessages.filter((message) => message.type !== null || message.queueType !== null || 'serverThread' in message.evidence.fields).map((message) => message.address),
+    ),
+    processesWithDumpedThreads: new Set(session.threads.filter((thread) => thread.process !== null && !isUndumped(thread)).map((thread) => thread.process!)),
+  };
 }
 
 export const threadId = (key: string) => `thread:${key}`;
@@ -83,7 +132,14 @@ export function isUndumped(thread: ThreadEntity | undefined): boolean {
 
 /** Builds the wait-for graph of one session: every edge points from a waiter to what it waits for. */
 export function buildWaitGraph(session: SessionModel): WaitGraph {
-  const graph: WaitGraph = { nodes: new Map(), edges: new Map(), session, threads: new Map(session.threads.map((thread) => [thread.key, thread])), undumped: new Set() };
+  const graph: WaitGraph = {
+    nodes: new Map(),
+    edges: new Map(),
+    session,
+    threads: new Map(session.threads.map((thread) => [thread.key, thread])),
+    undumped: new Set(),
+    index: indexSession(session),
+  };
   for (const thread of session.threads) if (isUndumped(thread)) graph.undumped.add(thread.key);
   addAlpcEdges(graph);
   addIrpEdges(graph);
@@ -116,25 +172,33 @@ function threadNode(graph: WaitGraph, key: string): string {
 function filesOf(graph: WaitGraph, thread: ThreadEntity): string[] {
   const names = new Set<string>();
   for (const address of thread.irps) {
-    const irp = graph.session.irps.find((candidate) => candidate.address === address);
+    const irp = graph.index.irps.get(address);
     for (const location of irp?.stack ?? []) {
-      const file = location.file ? graph.session.fileObjects.find((candidate) => candidate.address === location.file) : undefined;
+      const file = location.file ? graph.index.files.get(location.file) : undefined;
       if (file?.fileName) names.add(file.fileName);
     }
   }
   return [...names];
 }
 
+const edgeTargets = new WeakMap<GraphEdge[], Set<string>>();
+
 function edge(graph: WaitGraph, from: string, to: string, relation: Relation, evidence: number[], weak = false, order = 0): void {
   if (from === to) return;
-  const list = graph.edges.get(from) ?? [];
-  if (list.some((existing) => existing.to === to)) return;
+  let list = graph.edges.get(from);
+  if (!list) {
+    list = [];
+    graph.edges.set(from, list);
+    edgeTargets.set(list, new Set());
+  }
+  const targets = edgeTargets.get(list)!;
+  if (targets.has(to)) return;
+  targets.add(to);
   list.push({ from, to, relation, evidence: [...new Set(evidence)].sort((a, b) => a - b), weak, order });
-  graph.edges.set(from, list);
 }
 
 function addAlpcEdges(graph: WaitGraph): void {
-  const messages = new Map(graph.session.alpcMessages.map((message) => [message.address, message]));
+  const messages = graph.index.messages;
   for (const thread of graph.session.threads) {
     if (!thread.alpcWait || thread.waitReason === 'Suspended') continue;
     const message = messages.get(thread.alpcWait.message);
@@ -162,8 +226,7 @@ function addAlpcEdges(graph: WaitGraph): void {
 }
 
 function processNode(graph: WaitGraph, address: string): string {
-  const process = graph.session.processes.find((candidate) => candidate.address === address);
-  const image = process?.image ?? graph.session.alpcMessages.find((message) => message.queuePortOwnerProcess === address)?.queuePortOwnerImage;
+  const image = graph.index.processes.get(address)?.image ?? graph.index.ownerImageOfProcess.get(address);
   return node(graph, processId(address), 'process', address, `${image ?? 'process'} ${address}`);
 }
 
@@ -176,12 +239,16 @@ function framesOfModule(thread: ThreadEntity, module: string): StackFrame[] {
   return thread.frames.filter((frame) => frame.module?.toLowerCase() === wanted);
 }
 
+function blockedRunning(graph: WaitGraph, module: string): ThreadEntity[] {
+  return graph.index.blockedByModule.get(module.toLowerCase()) ?? [];
+}
+
 function isBlocked(thread: ThreadEntity): boolean {
   return thread.state === 'waiting' || thread.state === 'blocked' || (thread.state === null && thread.frames.some(isWaitFrame));
 }
 
 function addIrpEdges(graph: WaitGraph): void {
-  const irps = new Map(graph.session.irps.map((irp) => [irp.address, irp]));
+  const irps = graph.index.irps;
   for (const thread of graph.session.threads) {
     for (const address of thread.irps) {
       const irp = irps.get(address);
@@ -190,30 +257,41 @@ function addIrpEdges(graph: WaitGraph): void {
       edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'waits-for-irp', evidence, false, irp.pending ? 0 : 1);
     }
   }
+  const workedDrivers = new Set<string>();
+  // One IRP stands for all IRPs a module sent to the same driver: threads of the module await it.
+  const sentBy = new Map<string, IrpEntity>();
   for (const irp of graph.session.irps) {
     if (!irp.currentDriver) continue;
     const driver = node(graph, driverId(irp.currentDriver), 'driver', irp.currentDriver, irp.currentDriver);
     edge(graph, irpNode(graph, irp), driver, 'pending-in-driver', [...fieldLines(irp.evidence, 'currentDriver'), ...fieldLines(irp.evidence, 'pending')]);
-    // Threads running the driver's code work for it (the IRP's own thread waits, it does not work).
     const module = driverModule(irp.currentDriver);
-    for (const thread of graph.session.threads) {
-      if (thread.key === irp.thread || !isBlocked(thread)) continue;
-      const frames = framesOfModule(thread, module);
-      if (frames.length > 0) edge(graph, driver, threadNode(graph, thread.key), 'worked-by', frames.map((frame) => frame.line));
+    if (!workedDrivers.has(driver)) {
+      workedDrivers.add(driver);
+      // Threads running the driver's code work for it (the IRP's own thread waits, it does not work).
+      for (const thread of blockedRunning(graph, module)) {
+        if (thread.irps.length > 0 && thread.irps.every((address) => graph.index.irps.get(address)?.currentDriver === irp.currentDriver)) continue;
+        const frames = framesOfModule(thread, module);
+        edge(graph, driver, threadNode(graph, thread.key), 'worked-by', frames.map((frame) => frame.line));
+      }
     }
     // A pending IRP whose completion routine is in module M was sent by M: a thread blocked in M awaits it.
     const issuer = irp.stack.find((location) => location.current)?.completionRoutine;
     if (!irp.pending || !issuer || issuer.indexOf('!') <= 0) continue;
     const issuerModule = issuer.slice(0, issuer.indexOf('!'));
     if (issuerModule.toLowerCase() === module.toLowerCase()) continue;
-    for (const thread of graph.session.threads) {
+    const group = `${issuerModule.toLowerCase()}>${driver}`;
+    if (!sentBy.has(group)) sentBy.set(group, irp);
+  }
+  for (const [group, irp] of sentBy) {
+    const [issuerModule, driver] = group.split('>') as [string, string];
+    const module = driverModule(irp.currentDriver!);
+    for (const thread of blockedRunning(graph, issuerModule)) {
       // Running the holding driver's own code means working on the IRP, not waiting for it.
-      if (!isBlocked(thread) || framesOfModule(thread, module).length > 0) continue;
+      if (framesOfModule(thread, module).length > 0 || thread.key === irp.thread) continue;
       const frames = framesOfModule(thread, issuerModule);
-      if (frames.length > 0) {
-        edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'awaits-completion', [...frames.map((frame) => frame.line), ...fieldLines(irp.evidence, 'stack').slice(0, 2)]);
-      }
+      edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'awaits-completion', [...frames.map((frame) => frame.line), ...fieldLines(irp.evidence, 'stack').slice(0, 2)]);
     }
+    void driver;
   }
 }
 
@@ -241,31 +319,76 @@ function addWorkQueueEdges(graph: WaitGraph): void {
     list.push(item);
     itemsByQueue.set(item.queue, list);
   }
+  const itemsByModule = new Map<string, typeof graph.session.workItems>();
+  for (const item of graph.session.workItems) {
+    if (!item.queue || !item.module) continue;
+    const list = itemsByModule.get(item.module.toLowerCase()) ?? [];
+    list.push(item);
+    itemsByModule.set(item.module.toLowerCase(), list);
+  }
   // A driver with pending IRPs and no thread running its code: its queued work items say where its work waits.
   for (const driver of [...graph.nodes.values()].filter((candidate) => candidate.kind === 'driver')) {
     if ((graph.edges.get(driver.id) ?? []).some((existing) => existing.relation === 'worked-by')) continue;
-    const module = driverModule(driver.ref).toLowerCase();
-    for (const [queueKey, items] of itemsByQueue) {
-      const mine = items.filter((item) => item.module?.toLowerCase() === module);
-      if (mine.length === 0) continue;
-      const queue = graph.session.workQueues.find((candidate) => candidate.key === queueKey);
-      edge(graph, driver.id, queueNode(graph, queue, queueKey), 'work-queued-in', mine.slice(0, 3).flatMap((item) => item.evidence.lines));
+    const byQueue = new Map<string, typeof graph.session.workItems>();
+    for (const item of itemsByModule.get(driverModule(driver.ref).toLowerCase()) ?? []) {
+      const list = byQueue.get(item.queue!) ?? [];
+      list.push(item);
+      byQueue.set(item.queue!, list);
+    }
+    for (const [queueKey, mine] of byQueue) {
+      edge(graph, driver.id, queueNode(graph, graph.index.queues.get(queueKey), queueKey), 'work-queued-in', mine.slice(0, 3).flatMap((item) => item.evidence.lines));
     }
   }
+  // Each blocked worker thread once: the queue holding its work routine, or the only starved queue.
+  const queuesByRoutine = new Map<string, Set<WorkQueueEntity>>();
   for (const queue of starved) {
-    const id = queueNode(graph, queue, queue.key);
-    const routines = new Set((itemsByQueue.get(queue.key) ?? []).map((item) => item.routine.toLowerCase()));
-    const listed = new Set(queue.threads);
-    for (const thread of graph.session.threads) {
-      if (!isBlocked(thread)) continue;
-      const routine = workRoutineOf(thread);
-      const runsQueuedRoutine = isWorkerThread(thread) && routine !== null && routines.has(`${routine.module}!${routine.function}`.toLowerCase());
-      // Without `!exqueue`, a worker running a routine this queue holds, or any blocked worker when one queue starves.
-      if (listed.has(thread.key) || runsQueuedRoutine || (starved.length === 1 && routines.size === 0 && isWorkerThread(thread) && routine !== null)) {
-        edge(graph, id, threadNode(graph, thread.key), 'serviced-by-worker', routine ? [routine.line] : thread.evidence.lines.slice(0, 1));
-      }
+    for (const item of itemsByQueue.get(queue.key) ?? []) {
+      const routine = item.routine.toLowerCase();
+      const set = queuesByRoutine.get(routine) ?? new Set();
+      set.add(queue);
+      queuesByRoutine.set(routine, set);
+    }
+    for (const key of queue.threads) {
+      const thread = graph.threads.get(key);
+      if (thread && isBlocked(thread)) edge(graph, queueNode(graph, queue, queue.key), threadNode(graph, key), 'serviced-by-worker', thread.evidence.lines.slice(0, 1));
     }
   }
+  const onlyStarved = starved.length === 1 && (itemsByQueue.get(starved[0]!.key) ?? []).length === 0 ? starved[0]! : null;
+  for (const thread of graph.session.threads) {
+    if (!isBlocked(thread) || !isWorkerThread(thread)) continue;
+    const routine = workRoutineOf(thread);
+    if (!routine) continue;
+    const holding = queuesByRoutine.get(`${routine.module}!${routine.function}`.toLowerCase());
+    const queue = holding ? nearestBefore(holding, thread.evidence.lines[0] ?? 0) : onlyStarved;
+    if (queue) edge(graph, queueNode(graph, queue, queue.key), threadNode(graph, thread.key), 'serviced-by-worker', [routine.line]);
+  }
+}
+
+/**
+ * A worker serves one queue. When several hold its routine (transcripts of several dumps), the one printed last
+ * before the thread is taken: one edge per worker keeps the graph linear however many queues there are.
+ */
+const byFirstLine = new WeakMap<Set<WorkQueueEntity>, WorkQueueEntity[]>();
+
+function nearestBefore(queues: Set<WorkQueueEntity>, line: number): WorkQueueEntity {
+  let sorted = byFirstLine.get(queues);
+  if (!sorted) {
+    sorted = [...queues].sort((a, b) => (a.evidence.lines[0] ?? 0) - (b.evidence.lines[0] ?? 0));
+    byFirstLine.set(queues, sorted);
+  }
+  let low = 0;
+  let high = sorted.length - 1;
+  let chosen = 0;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if ((sorted[middle]!.evidence.lines[0] ?? 0) <= line) {
+      chosen = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return sorted[chosen]!;
 }
 
 function queueNode(graph: WaitGraph, queue: WorkQueueEntity | undefined, key: string): string {
@@ -310,7 +433,7 @@ function addBugcheckEdges(graph: WaitGraph): void {
     for (const value of named) {
       if (!value) continue;
       if (graph.threads.has(value)) edge(graph, id, threadNode(graph, value), 'names', fieldLines(bugcheck.evidence, 'args'));
-      const irp = graph.session.irps.find((candidate) => candidate.address === value);
+      const irp = graph.index.irps.get(value);
       if (irp) edge(graph, id, irpNode(graph, irp), 'names', fieldLines(bugcheck.evidence, 'args'));
     }
   }
@@ -333,7 +456,8 @@ function addPeerEdges(graph: WaitGraph): void {
     for (const served of edges) {
       if (served.relation !== 'served-by' && served.relation !== 'queued-at-process') continue;
       const target = graph.nodes.get(served.to)!;
-      const message = graph.session.alpcMessages.find((candidate) => alpcId(candidate.address) === from);
+      const fromNode = graph.nodes.get(from);
+      const message = fromNode?.kind === 'alpc-message' ? graph.index.messages.get(fromNode.ref) : undefined;
       const process = target.kind === 'process' ? target.ref : (graph.threads.get(target.ref)?.process ?? message?.queuePortOwnerProcess ?? null);
       if (!process || (graph.edges.get(served.to) ?? []).some((existing) => !existing.weak)) continue;
       for (const peer of threadsByProcess.get(process) ?? []) {
