@@ -15,11 +15,12 @@
  * MB = 1,048,576 bytes throughout.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTranscript } from '../services/engine/index.ts';
+import { judge, parseTranscript } from '../services/engine/index.ts';
+import { generateThreadDump } from './generate-thread-dump.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
 import type { ParseOnceReport } from './parse-once.ts';
 
@@ -161,13 +162,65 @@ const fixed = (value: number, digits: number): string => value.toFixed(digits);
 const mib = (bytes: number): string => `${fixed(bytes / MB, 0)} MB`;
 const verdict = (pass: boolean | null): string => (pass === null ? 'not measured' : pass ? '**PASS**' : '**FAIL**');
 
+interface AnalysisRow {
+  input: string;
+  threads: number;
+  parseMs: number;
+  analyzeMs: number;
+  verdict: string;
+}
+
+/** Parse, then analysis alone (`judge`), each the median of a few runs, on the same input. */
+function measureAnalysis(input: string, bytes: Uint8Array, runs: number): AnalysisRow {
+  const parses: number[] = [];
+  const analyses: number[] = [];
+  let threads = 0;
+  let verdictKind = '';
+  for (let i = 0; i < runs; i++) {
+    gc();
+    let start = performance.now();
+    const model = parseTranscript(bytes);
+    parses.push(performance.now() - start);
+    gc();
+    start = performance.now();
+    const verdict = judge(model);
+    analyses.push(performance.now() - start);
+    threads = model.sessions.reduce((sum, session) => sum + session.threads.length, 0);
+    verdictKind = `${verdict.verdict} (${verdict.findings.length} findings)`;
+  }
+  return { input, threads, parseMs: median(parses), analyzeMs: median(analyses), verdict: verdictKind };
+}
+
+function analysisSection(rows: AnalysisRow[]): string[] {
+  const lines = ['## Analysis (wait-for graph, root blockers, verdict)', ''];
+  lines.push('Parse: `parseTranscript(bytes)`; analysis: `judge(model)` on its result, timed apart, medians of the runs.', '');
+  lines.push('| Input | Threads | Parse (ms) | Analysis (ms) | Analysis ÷ parse | Verdict |');
+  lines.push('|---|---:|---:|---:|---:|---|');
+  for (const row of rows) {
+    lines.push(`| ${row.input} | ${row.threads.toLocaleString('en-US')} | ${fixed(row.parseMs, 1)} | ${fixed(row.analyzeMs, 1)} | ${fixed(row.analyzeMs / row.parseMs, 2)} | ${row.verdict} |`);
+  }
+  const small = rows.find((row) => row.input.startsWith('generated 1 MB'));
+  const large = rows.find((row) => row.input.startsWith('generated 100 MB'));
+  lines.push('');
+  if (small && large) {
+    const analysisGrowth = large.analyzeMs / small.analyzeMs;
+    const parseGrowth = large.parseMs / small.parseMs;
+    lines.push(
+      `Growth from 1 MB to 100 MB: analysis ×${fixed(analysisGrowth, 1)}, parse ×${fixed(parseGrowth, 1)}; ` +
+        `analysis growth ÷ parse growth = **${fixed(analysisGrowth / parseGrowth, 2)}** (goal ≤ 1.5: ${analysisGrowth / parseGrowth <= 1.5 ? '**PASS**' : '**FAIL**'}).`,
+      '',
+    );
+  }
+  return lines;
+}
+
 interface RunContext {
   totalSeconds: number;
   loadAtStart: number[];
   revisionAtStart: string;
 }
 
-function report(options: Options, results: SizeResult[], rss: ParseOnceReport | null, run: RunContext): string {
+function report(options: Options, results: SizeResult[], rss: ParseOnceReport | null, run: RunContext, analysis: AnalysisRow[] = []): string {
   const cpus = os.cpus();
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
@@ -260,6 +313,8 @@ function report(options: Options, results: SizeResult[], rss: ParseOnceReport | 
     lines.push('Not measured.', '');
   }
 
+  if (analysis.length > 0) lines.push(...analysisSection(analysis));
+
   lines.push('## Goals', '');
   lines.push('| Goal | Measured | Result |');
   lines.push('|---|---|---|');
@@ -306,7 +361,21 @@ function main(): void {
   process.stderr.write(`bench: peak RSS of one ${largest} MB parse in a child process …\n`);
   const rss = measureRssInChild(largest, options.seed);
 
-  const markdown = report(options, results, rss, { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart });
+  process.stderr.write('bench: analysis …\n');
+  const analysis: AnalysisRow[] = [];
+  const seedFile = `${root}../shared/seeds/000_7ae1898a557dba99.txt`;
+  if (existsSync(seedFile)) analysis.push(measureAnalysis('the seed case', readFileSync(seedFile), 5));
+  analysis.push(measureAnalysis('the bundled example', readFileSync(`${root}${EXAMPLE}`), 5));
+  for (const sizeMb of options.sizes) {
+    analysis.push(measureAnalysis(`generated ${sizeMb} MB`, generateTranscriptBytes(example, sizeMb * MB, options.seed), sizeMb >= 100 ? 2 : 3));
+    gc();
+  }
+  if (options.sizes.includes(100)) {
+    const dump = Buffer.from(generateThreadDump(100_000), 'utf8');
+    analysis.push(measureAnalysis(`\`!process 0 7\` of 100,000 threads (${fixed(dump.byteLength / MB, 0)} MB)`, dump, 2));
+  }
+
+  const markdown = report(options, results, rss, { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart }, analysis);
   process.stdout.write(`${markdown}\n`);
   const fullRun = DEFAULT_SIZES.every((size) => options.sizes.includes(size));
   if (options.write ?? fullRun) {

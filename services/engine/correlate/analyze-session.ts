@@ -27,13 +27,15 @@ export function analyzeSession(session: SessionModel): Finding[] {
   const cycleOf = new Map<string, number>();
   for (const component of components) {
     const cyclic = component.length > 1 || successors(component[0]!).includes(component[0]!);
+    if (!cyclic) continue;
     // Only waits on locks and replies make a deadlock; any other loop is an artefact of inference, broken below.
+    const members = new Set(component);
     const waits = component.some((id) => {
       const kind = graph.nodes.get(id)!.kind;
       return kind === 'lock' || kind === 'alpc-message';
     });
-    const strong = component.every((id) => (graph.edges.get(id) ?? []).filter((edge) => component.includes(edge.to)).every((edge) => !edge.weak));
-    if (!cyclic || !waits || !strong) continue;
+    const strong = component.every((id) => (graph.edges.get(id) ?? []).every((edge) => !edge.weak || !members.has(edge.to)));
+    if (!waits || !strong) continue;
     for (const id of component) cycleOf.set(id, cycles.length);
     cycles.push(component);
   }
