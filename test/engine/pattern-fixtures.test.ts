@@ -33,6 +33,19 @@ describe('patterns the corpus lacks, from hand-written transcripts', () => {
     expect(finding).toMatchObject({ pattern: 'cpu-dpc-stall', blamedModule: 'ContosoNic', confidence: 'high' });
   });
 
+  it('interrupt storm: a 0x133 whose stalled processor runs an interrupt service routine', () => {
+    const [finding] = verdictOf('interrupt-storm-133.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'interrupt-storm', blamedModule: 'ContosoNic', confidence: 'high' });
+    expect(finding!.missing.map((hop) => hop.command)).toContain('!idt');
+  });
+
+  it('groups collateral threads stuck the same way (the seed-shaped example)', () => {
+    const [finding] = analyzeTranscript(readFileSync(join(REPO_ROOT, 'examples/hung-logon-worker-queue.txt'))).verdict.findings;
+    const total = finding!.collateral.groups.reduce((sum, group) => sum + group.threads, 0);
+    expect(total).toBe(finding!.collateral.threads + 1);
+    expect(finding!.collateral.groups.every((group) => group.threads >= 1)).toBe(true);
+  });
+
   it('no hang: a thread waiting one second for an ALPC reply is a busy system, not a hung one', () => {
     const verdict = verdictOf('short-alpc-wait.txt');
     expect(verdict.verdict).toBe('no-hang');

@@ -129,7 +129,7 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
       rootBlocker,
       cycle: null,
       chain: [],
-      collateral: { threads: 0, processes: 0 },
+      collateral: { threads: 0, processes: 0, groups: [] },
       missing: blamed ? [{ what: `every thread blocked in ${blamed}`, command: `!stacks 2 ${blamed}` }] : [],
       confidence: 'medium',
       session: session.index,
@@ -142,6 +142,23 @@ function threadNode(graph: WaitGraph, thread: ThreadEntity): string {
   const id = threadId(thread.key);
   if (!graph.nodes.has(id)) graph.nodes.set(id, { id, kind: 'thread', ref: thread.key, label: `${thread.image ?? 'thread'} ${thread.address ?? thread.key}` });
   return id;
+}
+
+/** Victims grouped by the module and the function where they wait, largest group first. */
+function groupVictims(graph: WaitGraph, victims: string[]): { module: string | null; wait: string | null; threads: number }[] {
+  const groups = new Map<string, { module: string | null; wait: string | null; threads: number }>();
+  for (const id of victims) {
+    const thread = threadOf(graph, id);
+    if (!thread) continue;
+    const frame = meaningfulFrames(thread)[0] ?? null;
+    const module = frame ? frame.module : null;
+    const wait = frame ? (frame.function ? `${frame.module ?? ''}${frame.module ? '!' : ''}${frame.function}` : frame.callSite) : thread.waitReason;
+    const key = `${module}|${wait}`;
+    const group = groups.get(key) ?? { module, wait, threads: 0 };
+    group.threads++;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => b.threads - a.threads || String(a.wait).localeCompare(String(b.wait)));
 }
 
 /** The cycle's edges in order, from `start` around and back to it. */
@@ -208,7 +225,7 @@ function describeFinding(graph: WaitGraph, session: SessionModel, root: string, 
     rootBlocker,
     cycle: cycle ? cycle.filter((id) => graph.nodes.get(id)!.kind === 'thread' || graph.nodes.get(id)!.kind === 'lock').sort() : null,
     chain,
-    collateral: { threads: Math.max(0, waiting - 1), processes: processes.size },
+    collateral: { threads: Math.max(0, waiting - 1), processes: processes.size, groups: groupVictims(graph, victimThreads) },
     missing,
     confidence,
     session: session.index,
@@ -380,9 +397,29 @@ function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null,
   }
 }
 
+const INTERRUPT_FRAMES = /^(KiInterruptDispatch\w*|KiCallInterruptServiceRoutine|KiInterruptSubDispatch\w*|HalpInterrupt\w*)$|Isr$|InterruptService|ServiceInterrupt/i;
+
 function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][number]): Finding {
   const image = bugcheck.fields['IMAGE_NAME'] ?? bugcheck.fields['MODULE_NAME'] ?? null;
-  const module = image ? image.replace(/\.(sys|dll|exe)$/i, '') : null;
+  // An interrupt service routine on the stalled processor's stack: a storm of interrupts, not one long DPC.
+  const isr = bugcheck.frames.find((frame) => frame.function !== null && INTERRUPT_FRAMES.test(frame.function) && frame.module !== null && !isOsModule(frame.module));
+  const storm = bugcheck.frames.some((frame) => frame.function !== null && INTERRUPT_FRAMES.test(frame.function));
+  const named = image ? image.replace(/\.(sys|dll|exe)$/i, '') : null;
+  const module = named ?? isr?.module ?? null;
+  if (storm) {
+    return {
+      pattern: 'interrupt-storm',
+      summary: `${bugcheck.name ?? 'A watchdog'} (0x${bugcheck.code!.toString(16)}) with an interrupt service routine on the stalled processor: an interrupt storm${module ? ` from ${module}` : ''}.`,
+      blamedModule: module,
+      rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
+      cycle: null,
+      chain: [],
+      collateral: { threads: 0, processes: 0, groups: [] },
+      missing: [{ what: 'the interrupt counts per vector', command: '!idt' }],
+      confidence: module ? 'high' : 'medium',
+      session: session.index,
+    };
+  }
   return {
     pattern: 'cpu-dpc-stall',
     summary:
@@ -393,7 +430,7 @@ function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][num
     rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
     cycle: null,
     chain: [],
-    collateral: { threads: 0, processes: 0 },
+    collateral: { threads: 0, processes: 0, groups: [] },
     missing: module ? [] : [{ what: 'the module running the DPC', command: '!analyze -v' }],
     confidence: module ? 'high' : 'medium',
     session: session.index,

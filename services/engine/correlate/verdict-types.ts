@@ -6,6 +6,7 @@ export type Confidence = 'high' | 'medium' | 'low';
 export type PatternId =
   | 'deadlock'
   | 'cpu-dpc-stall'
+  | 'interrupt-storm'
   | 'worker-queue-starvation'
   | 'pending-irp'
   | 'lock-contention'
@@ -53,7 +54,12 @@ export interface Finding {
   rootBlocker: RootBlocker;
   cycle: string[] | null;
   chain: ChainStep[];
-  collateral: { threads: number; processes: number };
+  collateral: {
+    threads: number;
+    processes: number;
+    /** Waiting threads stuck the same way, counted once: `12 threads in rdbss!RxWaitForStableCondition`. */
+    groups: { module: string | null; wait: string | null; threads: number }[];
+  };
   missing: MissingHop[];
   confidence: Confidence;
   session: number;
