@@ -30,6 +30,7 @@ function formatFinding(finding: Finding, number: number, colour: Palette): strin
   const out = [
     colour.bold(`${number}. ${finding.pattern}`) + colour.dim(` (confidence ${finding.confidence}${finding.blamedModule ? `, blamed module ${finding.blamedModule}` : ''})`),
     `   ${finding.summary}`,
+    ...(finding.signature ? [colour.dim(`   signature ${finding.signature.hash}: ${finding.signature.text}`)] : []),
     `   root blocker: ${finding.rootBlocker.label}${finding.rootBlocker.waitedMs !== null ? `, waiting ${formatDuration(finding.rootBlocker.waitedMs)}` : ''}`,
   ];
   for (const frame of finding.rootBlocker.frames) out.push(colour.dim(`      ${frame}`));

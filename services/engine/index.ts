@@ -15,3 +15,4 @@ export { fieldLines } from './model/evidence.ts';
 export * from './model/types.ts';
 export { analyzeTranscript, judge, type Analysis } from './correlate/analyze-transcript.ts';
 export * from './correlate/verdict-types.ts';
+export { signFinding, normaliseFrame, SIGNATURE_RULES_VERSION, type HangSignature } from './signature/generate-signature.ts';

@@ -255,7 +255,8 @@ function deadlockRoot(graph: WaitGraph, cycle: string[]): RootBlocker {
   const members = cycle.filter((id) => graph.nodes.get(id)!.kind === 'thread').sort();
   const frames = members.flatMap((id) => {
     const thread = threadOf(graph, id);
-    return thread ? meaningfulFrames(thread).slice(0, 2).map((frame) => frame.callSite) : [];
+    // The function holding the lock: the first frame below the wait of each member.
+    return thread ? meaningfulFrames(thread).slice(0, 1).map((frame) => frame.callSite) : [];
   });
   return { kind: 'deadlock', id: members.map((id) => graph.nodes.get(id)!.ref).join(' <-> '), label: `deadlock of ${members.length} threads`, process: null, waitedMs: null, frames };
 }

@@ -2,6 +2,7 @@ import { openTranscript } from '../decode/decode-transcript.ts';
 import type { TranscriptModel } from '../model/types.ts';
 import { parseTranscript, type ParseOptions } from '../parse-transcript.ts';
 import { forEachLine } from '../segment/lines.ts';
+import { signFinding } from '../signature/generate-signature.ts';
 import { analyzeSession } from './analyze-session.ts';
 import { VERDICT_SCHEMA, type Finding, type Verdict } from './verdict-types.ts';
 
@@ -26,6 +27,10 @@ export function judge(model: TranscriptModel): Verdict {
   const suspended = model.sessions.flatMap((session) => session.threads.filter((thread) => thread.waitReason === 'Suspended'));
   if (suspended.length > 0) {
     notes.push(`${suspended.length} thread(s) are suspended (${suspended.map((thread) => thread.address ?? thread.key).join(', ')}): a suspended thread is not a hang by itself; resume it or find who suspended it.`);
+  }
+  for (const finding of findings) {
+    const { text, hash, rulesVersion } = signFinding(finding);
+    finding.signature = { text, hash, rulesVersion };
   }
   const verdict = confident.length > 0 ? 'hang' : findings.length > 0 || suspended.length > 0 ? 'inconclusive' : 'no-hang';
   return { schema: VERDICT_SCHEMA, verdict, summary: summarise(verdict, findings), findings: verdict === 'hang' ? confident : findings, notes };

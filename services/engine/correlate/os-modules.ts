@@ -36,9 +36,12 @@ export function isOsModule(module: string): boolean {
 export interface FrameLike {
   module: string | null;
   function: string | null;
+  callSite?: string;
 }
 
 export function isWaitFrame(frame: FrameLike): boolean {
+  // SOS frame markers (`[GCFrame: …]`, `[HelperMethodFrame: …] Monitor.Enter`) are the runtime's waits.
+  if (frame.callSite?.startsWith('[')) return true;
   if (frame.function === null) return false;
   return WAIT_FUNCTIONS.test(frame.function) || MANAGED_WAITS.test(frame.function) || frame.function.startsWith('[');
 }

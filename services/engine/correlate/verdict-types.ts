@@ -63,6 +63,8 @@ export interface Finding {
   missing: MissingHop[];
   confidence: Confidence;
   session: number;
+  /** The hang signature (services/engine/signature): the same root cause on another server signs the same. */
+  signature?: { text: string; hash: string; rulesVersion: string };
 }
 
 export interface Verdict {

@@ -1,0 +1,48 @@
+import { mulberry32 } from '../../bench/generate-transcript.ts';
+import { canonicalAddress } from '../../services/engine/index.ts';
+
+const ADDRESS = /\b(?:0x)?([0-9a-f]{6,8})(`?)([0-9a-f]{8})?\b/gi;
+const CID = /\b(Cid:?\s+)([0-9a-f]{1,8})(?:\.([0-9a-f]{1,8}))?\b/gi;
+
+/**
+ * Another server hit by the same root cause: every address re-drawn consistently across the file (its top ten of
+ * sixteen canonical hex digits kept, so kernel stays kernel and x86 sign extension holds), client ids re-drawn.
+ * Small values (counts, flags, null pointers) stay: they are data, not identities.
+ */
+export function rerandomise(text: string, seed: number): string {
+  const random = mulberry32(seed);
+  const redrawn = new Map<string, string>();
+  const drawHex = (digits: number) => {
+    let out = '';
+    while (out.length < digits) out += (random() >>> 0).toString(16).padStart(8, '0');
+    return out.slice(0, digits);
+  };
+  const withAddresses = text.replace(ADDRESS, (token: string, high: string, tick: string, low: string | undefined) => {
+    const digits = low ? high + low : high;
+    const canonical = canonicalAddress(digits);
+    // Words of the prose spelled in hex letters (`deface`) are no addresses: an address has a decimal digit.
+    if (!canonical || !/[0-9]/.test(digits) || (low !== undefined && high.length !== 8)) return token;
+    if (BigInt('0x' + canonical) < 0x10000n || (low === undefined && tick)) return token;
+    let next = redrawn.get(canonical);
+    if (!next) {
+      next = canonical.slice(0, 10) + drawHex(6);
+      redrawn.set(canonical, next);
+    }
+    const printed = digits.length === 16 ? next : next.slice(16 - digits.length);
+    const cased = high === high.toUpperCase() && /[A-F]/.test(high) ? printed.toUpperCase() : printed;
+    const prefix = token.toLowerCase().startsWith('0x') ? token.slice(0, 2) : '';
+    return digits.length === 16 ? `${prefix}${cased.slice(0, 8)}${tick}${cased.slice(8)}` : `${prefix}${cased}`;
+  });
+  const ids = new Map<string, string>();
+  const redrawId = (id: string) => {
+    const value = Number.parseInt(id, 16);
+    if (value < 0x10) return id; // System and Idle keep their ids
+    let next = ids.get(id.toLowerCase());
+    if (!next) {
+      next = (0x10 + (random() % 0xfff0)).toString(16).padStart(id.length, '0');
+      ids.set(id.toLowerCase(), next);
+    }
+    return next;
+  };
+  return withAddresses.replace(CID, (_match: string, label: string, pid: string, tid: string | undefined) => `${label}${redrawId(pid)}${tid ? `.${redrawId(tid)}` : ''}`);
+}
