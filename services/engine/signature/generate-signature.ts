@@ -16,6 +16,10 @@ export interface HangSignature {
   rulesVersion: string;
   /** How the signature was built, one note per rule that acted. */
   notes: string[];
+  pattern: string;
+  module: string | null;
+  /** Every meaningful root frame, normalised: what near-duplicate clustering compares. */
+  frameSet: string[];
 }
 
 interface SignatureState {
@@ -118,5 +122,16 @@ export function signFinding(finding: Finding): HangSignature {
     text = text.slice(0, MAX_LENGTH);
     state.notes.push(`truncated to ${MAX_LENGTH} characters`);
   }
-  return { text, hash: createHash('sha256').update(text).digest('hex').slice(0, 16), rulesVersion: SIGNATURE_RULES_VERSION, notes: state.notes };
+  const frameSet = [
+    ...new Set(finding.rootBlocker.frames.map(normaliseFrame).filter((frame): frame is string => frame !== null && !SKIP.some((skip) => skip.test(frame)))),
+  ].sort();
+  return {
+    text,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    rulesVersion: SIGNATURE_RULES_VERSION,
+    notes: state.notes,
+    pattern: finding.pattern,
+    module: state.module,
+    frameSet,
+  };
 }

@@ -1,0 +1,145 @@
+/**
+ * Fleet clusters: one cluster per root cause. A signature seen before joins its cluster (an index by hash); a new
+ * one joins the clusters of its near-duplicates: same pattern and module, root frame sets with a Jaccard
+ * similarity of at least `similarity` (default 0.5, see docs/patterns.md). Clusters are the connected
+ * components of that relation, so membership does not depend on arrival order; when a signature links two
+ * clusters they merge, the older id stays and the younger becomes its alias. Pure, in memory: the pipeline
+ * persists what it returns.
+ */
+export interface ClusterSignature {
+  hash: string;
+  text: string;
+  pattern: string;
+  module: string | null;
+  frameSet: string[];
+}
+
+export interface Cluster {
+  id: string;
+  /** Creation order: the older of two merged clusters keeps its id. */
+  sequence: number;
+  pattern: string;
+  module: string | null;
+  signatures: ClusterSignature[];
+  aliases: string[];
+}
+
+export interface Assignment {
+  clusterId: string;
+  created: boolean;
+  rule: 'exact' | 'near-duplicate' | 'new';
+  /** For near-duplicates: the closest signature and its similarity. */
+  nearest?: { hash: string; similarity: number };
+  /** Clusters merged into this one by this signature (their ids are now aliases). */
+  merged: string[];
+}
+
+export interface ClusterIndexOptions {
+  similarity?: number;
+  /** Makes cluster ids; the default is `cl-<sequence>`. */
+  newId?: (sequence: number) => string;
+}
+
+export function jaccard(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 && b.length === 0) return 1;
+  const set = new Set(a);
+  let shared = 0;
+  for (const item of new Set(b)) if (set.has(item)) shared++;
+  return shared / (set.size + new Set(b).size - shared);
+}
+
+export class ClusterIndex {
+  private readonly byHash = new Map<string, string>();
+  private readonly clusters = new Map<string, Cluster>();
+  private readonly aliasOf = new Map<string, string>();
+  /** Signatures by `pattern|module`: near-duplicates are only looked for there. */
+  private readonly buckets = new Map<string, ClusterSignature[]>();
+  private sequence = 0;
+  private readonly similarity: number;
+  private readonly newId: (sequence: number) => string;
+
+  constructor(options: ClusterIndexOptions = {}) {
+    this.similarity = options.similarity ?? 0.5;
+    this.newId = options.newId ?? ((sequence) => `cl-${sequence}`);
+  }
+
+  /** The cluster a (possibly old, merged) id stands for now. */
+  resolve(id: string): Cluster | undefined {
+    let current = id;
+    for (let hops = 0; this.aliasOf.has(current) && hops < 1000; hops++) current = this.aliasOf.get(current)!;
+    return this.clusters.get(current);
+  }
+
+  clusterOf(hash: string): Cluster | undefined {
+    const id = this.byHash.get(hash);
+    return id === undefined ? undefined : this.resolve(id);
+  }
+
+  all(): Cluster[] {
+    return [...this.clusters.values()].sort((a, b) => a.sequence - b.sequence);
+  }
+
+  assign(signature: ClusterSignature): Assignment {
+    const known = this.clusterOf(signature.hash);
+    if (known) return { clusterId: known.id, created: false, rule: 'exact', merged: [] };
+    const bucketKey = `${signature.pattern}|${signature.module ?? ''}`;
+    const bucket = this.buckets.get(bucketKey) ?? [];
+    const linked = new Map<string, Cluster>();
+    let nearest: Assignment['nearest'];
+    for (const other of bucket) {
+      const similarity = jaccard(signature.frameSet, other.frameSet);
+      if (similarity < this.similarity) continue;
+      const cluster = this.clusterOf(other.hash)!;
+      linked.set(cluster.id, cluster);
+      if (!nearest || similarity > nearest.similarity || (similarity === nearest.similarity && other.hash < nearest.hash)) nearest = { hash: other.hash, similarity };
+    }
+    bucket.push(signature);
+    this.buckets.set(bucketKey, bucket);
+    if (linked.size === 0) {
+      const cluster: Cluster = { id: this.newId(++this.sequence), sequence: this.sequence, pattern: signature.pattern, module: signature.module, signatures: [signature], aliases: [] };
+      this.clusters.set(cluster.id, cluster);
+      this.byHash.set(signature.hash, cluster.id);
+      return { clusterId: cluster.id, created: true, rule: 'new', merged: [] };
+    }
+    const [oldest, ...younger] = [...linked.values()].sort((a, b) => a.sequence - b.sequence);
+    for (const cluster of younger) this.merge(oldest!, cluster);
+    oldest!.signatures.push(signature);
+    this.byHash.set(signature.hash, oldest!.id);
+    return { clusterId: oldest!.id, created: false, rule: 'near-duplicate', nearest, merged: younger.map((cluster) => cluster.id) };
+  }
+
+  /**
+   * After a change of signature rules: the finding once signed `oldHash` now signs `signature`. The new hash
+   * joins the old one's cluster, so an upgrade never sprays findings into new clusters.
+   */
+  resign(oldHash: string, signature: ClusterSignature): { clusterId: string; merged: string[] } {
+    const cluster = this.clusterOf(oldHash);
+    if (!cluster) {
+      const assignment = this.assign(signature);
+      return { clusterId: assignment.clusterId, merged: assignment.merged };
+    }
+    const existing = this.clusterOf(signature.hash);
+    const merged: string[] = [];
+    if (existing && existing.id !== cluster.id) {
+      const [older, younger] = existing.sequence < cluster.sequence ? [existing, cluster] : [cluster, existing];
+      this.merge(older, younger);
+      merged.push(younger.id);
+    }
+    const target = this.resolve(cluster.id)!;
+    if (!existing) {
+      target.signatures.push(signature);
+      const bucketKey = `${signature.pattern}|${signature.module ?? ''}`;
+      this.buckets.set(bucketKey, [...(this.buckets.get(bucketKey) ?? []), signature]);
+    }
+    this.byHash.set(signature.hash, target.id);
+    return { clusterId: target.id, merged };
+  }
+
+  private merge(into: Cluster, from: Cluster): void {
+    if (into.id === from.id) return;
+    into.signatures.push(...from.signatures);
+    into.aliases.push(from.id, ...from.aliases);
+    this.clusters.delete(from.id);
+    this.aliasOf.set(from.id, into.id);
+  }
+}
