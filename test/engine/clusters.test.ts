@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { analyzeTranscript, ClusterIndex, signFinding, type ClusterSignature } from '../../services/engine/index.ts';
+import { analyzeTranscript, ClusterIndex, DEFAULT_SIGNATURE_RULES, signFinding, type ClusterSignature, type SignatureRuleSet } from '../../services/engine/index.ts';
 import { rerandomise } from '../support/rerandomise.ts';
 import { EXAMPLE_FILE, SEED_FILE, corpusFiles, sharedAvailable } from '../support/shared-corpus.ts';
 
@@ -94,6 +94,25 @@ describe('fleet clusters', () => {
 });
 
 describe.skipIf(!sharedAvailable)('fleet clusters over the seed case and the corpus', () => {
+  it('a change of the skip list re-signs every finding, and each keeps its cluster', () => {
+    const findings = [SEED_FILE, EXAMPLE_FILE, ...corpusFiles()]
+      .map((file) => analyzeTranscript(readFileSync(file)).verdict.findings[0])
+      .filter((finding) => finding !== undefined);
+    const index = new ClusterIndex();
+    const before = findings.map((finding) => ({ finding, signature: signFinding(finding!), cluster: '' }));
+    for (const entry of before) entry.cluster = index.assign(entry.signature).clusterId;
+    const upgraded: SignatureRuleSet = { ...DEFAULT_SIGNATURE_RULES, version: 'sig-2-test', skip: [...DEFAULT_SIGNATURE_RULES.skip, /^mpio!/i, /^Contoso\./] };
+    let changed = 0;
+    for (const entry of before) {
+      const next = signFinding(entry.finding!, upgraded);
+      if (next.hash !== entry.signature.hash) changed++;
+      expect(next.rulesVersion).toBe('sig-2-test');
+      expect(index.resign(entry.signature.hash, next).clusterId).toBe(entry.cluster);
+    }
+    expect(changed).toBeGreaterThanOrEqual(3);
+    expect(index.all()).toHaveLength(before.length);
+  });
+
   it('copies from many servers of each case form one cluster per case; different cases never share one', () => {
     const cases = [SEED_FILE, EXAMPLE_FILE, ...corpusFiles()]
       .map((file) => ({ file, text: readFileSync(file, 'utf8') }))

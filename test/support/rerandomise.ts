@@ -3,6 +3,7 @@ import { canonicalAddress } from '../../services/engine/index.ts';
 
 const ADDRESS = /\b(?:0x)?([0-9a-f]{6,8})(`?)([0-9a-f]{8})?\b/gi;
 const CID = /\b(Cid:?\s+)([0-9a-f]{1,8})(?:\.([0-9a-f]{1,8}))?\b/gi;
+const TICKS = /Ticks: (\d+) \((\d+):(\d\d):(\d\d):(\d\d)\.(\d\d\d)\)/g;
 
 /**
  * Another server hit by the same root cause: every address re-drawn consistently across the file (its top ten of
@@ -44,5 +45,14 @@ export function rerandomise(text: string, seed: number): string {
     }
     return next;
   };
-  return withAddresses.replace(CID, (_match: string, label: string, pid: string, tid: string | undefined) => `${label}${redrawId(pid)}${tid ? `.${redrawId(tid)}` : ''}`);
+  const withIds = withAddresses.replace(CID, (_match: string, label: string, pid: string, tid: string | undefined) => `${label}${redrawId(pid)}${tid ? `.${redrawId(tid)}` : ''}`);
+  // The same hang seen earlier or later: every wait scaled by one factor, ticks and durations together.
+  const factor = 0.5 + (random() % 1000) / 666;
+  return withIds.replace(TICKS, (_match: string, ticks: string, days: string, hours: string, minutes: string, seconds: string, millis: string) => {
+    const ms = (((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60 + Number(seconds)) * 1000 + Number(millis);
+    const scaled = Math.round(ms * factor);
+    const pad = (value: number, width: number) => String(value).padStart(width, '0');
+    const total = Math.floor(scaled / 1000);
+    return `Ticks: ${Math.round(Number(ticks) * factor)} (${Math.floor(total / 86400)}:${pad(Math.floor(total / 3600) % 24, 2)}:${pad(Math.floor(total / 60) % 60, 2)}:${pad(total % 60, 2)}.${pad(scaled % 1000, 3)})`;
+  });
 }

@@ -22,7 +22,15 @@ export interface HangSignature {
   frameSet: string[];
 }
 
+/** The lists a set of rules reads; a new version of the rules brings new lists (and a new version string). */
+export interface SignatureRuleSet {
+  version: string;
+  skip: readonly RegExp[];
+  prefix: readonly RegExp[];
+}
+
 interface SignatureState {
+  rules: SignatureRuleSet;
   finding: Finding;
   module: string | null;
   frames: string[];
@@ -34,8 +42,11 @@ interface SignatureRule {
   apply(state: SignatureState): void;
 }
 
-const SKIP = skipFrames.patterns.map((pattern) => new RegExp(pattern, 'i'));
-const PREFIX = prefixFrames.patterns.map((pattern) => new RegExp(pattern, 'i'));
+export const DEFAULT_SIGNATURE_RULES: SignatureRuleSet = {
+  version: SIGNATURE_RULES_VERSION,
+  skip: skipFrames.patterns.map((pattern) => new RegExp(pattern, 'i')),
+  prefix: prefixFrames.patterns.map((pattern) => new RegExp(pattern, 'i')),
+};
 
 /** `mpio!MPIOPathVerify+0x14b` → `mpio!MPIOPathVerify`; `MyBadDSM+0xb698` → `MyBadDSM`; `0x76f9756a` → null. */
 export function normaliseFrame(callSite: string): string | null {
@@ -68,7 +79,7 @@ const RULES: readonly SignatureRule[] = [
     apply(state) {
       if (state.finding.pattern !== 'deadlock') return;
       // A deadlock is the set of functions holding its locks, in a canonical order.
-      state.frames = [...new Set(state.finding.rootBlocker.frames.map(normaliseFrame).filter((frame): frame is string => frame !== null && !SKIP.some((skip) => skip.test(frame))))].sort();
+      state.frames = [...new Set(state.finding.rootBlocker.frames.map(normaliseFrame).filter((frame): frame is string => frame !== null && !state.rules.skip.some((skip) => skip.test(frame))))].sort();
       state.notes.push(`deadlock-owners: ${state.frames.length} lock-owning function(s), sorted`);
     },
   },
@@ -80,7 +91,7 @@ const RULES: readonly SignatureRule[] = [
       let skipped = 0;
       for (const callSite of state.finding.rootBlocker.frames) {
         const frame = normaliseFrame(callSite);
-        if (frame === null || SKIP.some((skip) => skip.test(frame))) {
+        if (frame === null || state.rules.skip.some((skip) => skip.test(frame))) {
           skipped++;
           continue;
         }
@@ -88,7 +99,7 @@ const RULES: readonly SignatureRule[] = [
         if (state.module && frame.toLowerCase() === state.module.toLowerCase()) continue;
         if (kept[kept.length - 1] === frame) continue;
         kept.push(frame);
-        if (!PREFIX.some((prefix) => prefix.test(frame))) break; // the first frame that explains ends the signature
+        if (!state.rules.prefix.some((prefix) => prefix.test(frame))) break; // the first frame that explains ends the signature
         if (kept.length >= MAX_FRAMES) break;
       }
       state.frames = kept.slice(0, MAX_FRAMES);
@@ -108,8 +119,8 @@ const RULES: readonly SignatureRule[] = [
   },
 ];
 
-export function signFinding(finding: Finding): HangSignature {
-  const state: SignatureState = { finding, module: null, frames: [], notes: [] };
+export function signFinding(finding: Finding, rules: SignatureRuleSet = DEFAULT_SIGNATURE_RULES): HangSignature {
+  const state: SignatureState = { rules, finding, module: null, frames: [], notes: [] };
   for (const rule of RULES) {
     try {
       rule.apply(state);
@@ -123,12 +134,12 @@ export function signFinding(finding: Finding): HangSignature {
     state.notes.push(`truncated to ${MAX_LENGTH} characters`);
   }
   const frameSet = [
-    ...new Set(finding.rootBlocker.frames.map(normaliseFrame).filter((frame): frame is string => frame !== null && !SKIP.some((skip) => skip.test(frame)))),
+    ...new Set(finding.rootBlocker.frames.map(normaliseFrame).filter((frame): frame is string => frame !== null && !state.rules.skip.some((skip) => skip.test(frame)))),
   ].sort();
   return {
     text,
     hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
-    rulesVersion: SIGNATURE_RULES_VERSION,
+    rulesVersion: rules.version,
     notes: state.notes,
     pattern: finding.pattern,
     module: state.module,
