@@ -40,6 +40,7 @@ describe('fleet clusters', () => {
     const a = index.assign(synthetic('third-party-long-wait', 'AcmeAV', ['AcmeAV!ScanFile', 'fltmgr!FltpCreate', 'nt!IopParseDevice']));
     const b = index.assign(synthetic('third-party-long-wait', 'AcmeAV', ['AcmeAV!ScanFile', 'fltmgr!FltpCreate', 'nt!NtCreateFile']));
     expect(b).toMatchObject({ clusterId: a.clusterId, rule: 'near-duplicate', nearest: { similarity: 0.5 } });
+    expect(b.explanation).toMatch(/^near-duplicate: same third-party-long-wait\|AcmeAV, root frames 0\.50 similar/);
     const far = index.assign(synthetic('third-party-long-wait', 'AcmeAV', ['AcmeAV!Unload', 'nt!IopUnloadDriver']));
     expect(far).toMatchObject({ created: true, rule: 'new' });
   });
@@ -107,10 +108,28 @@ describe.skipIf(!sharedAvailable)('fleet clusters over the seed case and the cor
       const next = signFinding(entry.finding!, upgraded);
       if (next.hash !== entry.signature.hash) changed++;
       expect(next.rulesVersion).toBe('sig-2-test');
-      expect(index.resign(entry.signature.hash, next).clusterId).toBe(entry.cluster);
+      const resigned = index.resign(entry.signature.hash, next);
+      expect(resigned.clusterId).toBe(entry.cluster);
+      expect(resigned.explanation).toContain(`replaces ${entry.signature.hash}`);
     }
     expect(changed).toBeGreaterThanOrEqual(3);
     expect(index.all()).toHaveLength(before.length);
+  });
+
+  it('the corpus findings, fed in 20 random orders, give the same clusters', () => {
+    const signatures = [SEED_FILE, EXAMPLE_FILE, ...corpusFiles()]
+      .flatMap((file) => [0, 1].map((server) => signatureOf(rerandomise(readFileSync(file, 'utf8'), 9000 + server))))
+      .filter((signature): signature is ClusterSignature => signature !== null);
+    const reference = new ClusterIndex();
+    for (const signature of signatures) reference.assign(signature);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(signatures, { minLength: signatures.length, maxLength: signatures.length }), (order) => {
+        const index = new ClusterIndex();
+        for (const signature of order) index.assign(signature);
+        expect(partition(index)).toEqual(partition(reference));
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('copies from many servers of each case form one cluster per case; different cases never share one', () => {

@@ -32,6 +32,8 @@ export interface Assignment {
   nearest?: { hash: string; similarity: number };
   /** Clusters merged into this one by this signature (their ids are now aliases). */
   merged: string[];
+  /** Which rule placed the signature, and why, in words. */
+  explanation: string;
 }
 
 export interface ClusterIndexOptions {
@@ -81,7 +83,7 @@ export class ClusterIndex {
 
   assign(signature: ClusterSignature): Assignment {
     const known = this.clusterOf(signature.hash);
-    if (known) return { clusterId: known.id, created: false, rule: 'exact', merged: [] };
+    if (known) return { clusterId: known.id, created: false, rule: 'exact', merged: [], explanation: `exact: signature ${signature.hash} is already in ${known.id}` };
     const bucketKey = `${signature.pattern}|${signature.module ?? ''}`;
     const bucket = this.buckets.get(bucketKey) ?? [];
     const linked = new Map<string, Cluster>();
@@ -99,24 +101,40 @@ export class ClusterIndex {
       const cluster: Cluster = { id: this.newId(++this.sequence), sequence: this.sequence, pattern: signature.pattern, module: signature.module, signatures: [signature], aliases: [] };
       this.clusters.set(cluster.id, cluster);
       this.byHash.set(signature.hash, cluster.id);
-      return { clusterId: cluster.id, created: true, rule: 'new', merged: [] };
+      return {
+        clusterId: cluster.id,
+        created: true,
+        rule: 'new',
+        merged: [],
+        explanation: `new: no signature of ${bucketKey} shares ${this.similarity} of its root frames`,
+      };
     }
     const [oldest, ...younger] = [...linked.values()].sort((a, b) => a.sequence - b.sequence);
     for (const cluster of younger) this.merge(oldest!, cluster);
     oldest!.signatures.push(signature);
     this.byHash.set(signature.hash, oldest!.id);
-    return { clusterId: oldest!.id, created: false, rule: 'near-duplicate', nearest, merged: younger.map((cluster) => cluster.id) };
+    const merged = younger.map((cluster) => cluster.id);
+    return {
+      clusterId: oldest!.id,
+      created: false,
+      rule: 'near-duplicate',
+      nearest,
+      merged,
+      explanation:
+        `near-duplicate: same ${bucketKey}, root frames ${nearest!.similarity.toFixed(2)} similar to ${nearest!.hash} (threshold ${this.similarity})` +
+        (merged.length > 0 ? `; merged ${merged.join(', ')} into the older ${oldest!.id}` : ''),
+    };
   }
 
   /**
    * After a change of signature rules: the finding once signed `oldHash` now signs `signature`. The new hash
    * joins the old one's cluster, so an upgrade never sprays findings into new clusters.
    */
-  resign(oldHash: string, signature: ClusterSignature): { clusterId: string; merged: string[] } {
+  resign(oldHash: string, signature: ClusterSignature): { clusterId: string; merged: string[]; explanation: string } {
     const cluster = this.clusterOf(oldHash);
     if (!cluster) {
       const assignment = this.assign(signature);
-      return { clusterId: assignment.clusterId, merged: assignment.merged };
+      return { clusterId: assignment.clusterId, merged: assignment.merged, explanation: `re-sign: ${oldHash} was unknown; ${assignment.explanation}` };
     }
     const existing = this.clusterOf(signature.hash);
     const merged: string[] = [];
@@ -132,7 +150,11 @@ export class ClusterIndex {
       this.buckets.set(bucketKey, [...(this.buckets.get(bucketKey) ?? []), signature]);
     }
     this.byHash.set(signature.hash, target.id);
-    return { clusterId: target.id, merged };
+    return {
+      clusterId: target.id,
+      merged,
+      explanation: `re-sign: ${signature.hash} (${signature.text}) replaces ${oldHash} in ${target.id}${merged.length > 0 ? `; merged ${merged.join(', ')}` : ''}`,
+    };
   }
 
   private merge(into: Cluster, from: Cluster): void {
