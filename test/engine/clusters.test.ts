@@ -16,6 +16,20 @@ function synthetic(pattern: string, module: string, frames: string[]): ClusterSi
   return { hash: createHash('sha256').update(text).digest('hex').slice(0, 16), text, pattern, module, frameSet: [...frames].sort() };
 }
 
+/** The same signatures fed in 20 random orders must give the same clusters as in the given order. */
+function expectOrderIndependent(signatures: ClusterSignature[]): void {
+  const reference = new ClusterIndex();
+  for (const signature of signatures) reference.assign(signature);
+  fc.assert(
+    fc.property(fc.shuffledSubarray(signatures, { minLength: signatures.length, maxLength: signatures.length }), (order) => {
+      const index = new ClusterIndex();
+      for (const signature of order) index.assign(signature);
+      expect(partition(index)).toEqual(partition(reference));
+    }),
+    { numRuns: 20 },
+  );
+}
+
 /** The clusters as sets of signature hashes, in a canonical order: what must not depend on arrival order. */
 function partition(index: ClusterIndex): string[][] {
   return index
@@ -66,16 +80,7 @@ describe('fleet clusters', () => {
       synthetic('deadlock', 'TestDriver', ['TestDriver!FileDeletionThread', 'TestDriver!FileMoveThread']),
       synthetic('pending-irp', 'usbehci', ['\\driver\\usbehci']),
     ];
-    const reference = new ClusterIndex();
-    for (const signature of signatures) reference.assign(signature);
-    fc.assert(
-      fc.property(fc.shuffledSubarray(signatures, { minLength: signatures.length, maxLength: signatures.length }), (order) => {
-        const index = new ClusterIndex();
-        for (const signature of order) index.assign(signature);
-        expect(partition(index)).toEqual(partition(reference));
-      }),
-      { numRuns: 20 },
-    );
+    expectOrderIndependent(signatures);
   });
 
   it('after a change of signature rules, every old finding keeps its cluster', () => {
@@ -120,16 +125,7 @@ describe.skipIf(!sharedAvailable)('fleet clusters over the seed case and the cor
     const signatures = [SEED_FILE, EXAMPLE_FILE, ...corpusFiles()]
       .flatMap((file) => [0, 1].map((server) => signatureOf(rerandomise(readFileSync(file, 'utf8'), 9000 + server))))
       .filter((signature): signature is ClusterSignature => signature !== null);
-    const reference = new ClusterIndex();
-    for (const signature of signatures) reference.assign(signature);
-    fc.assert(
-      fc.property(fc.shuffledSubarray(signatures, { minLength: signatures.length, maxLength: signatures.length }), (order) => {
-        const index = new ClusterIndex();
-        for (const signature of order) index.assign(signature);
-        expect(partition(index)).toEqual(partition(reference));
-      }),
-      { numRuns: 20 },
-    );
+    expectOrderIndependent(signatures);
   });
 
   it('copies from many servers of each case form one cluster per case; different cases never share one', () => {

@@ -19,6 +19,31 @@ const MEX_OWNER_ROW = /^(\S+)\s+([0-9a-f`]{8,17})\s+(\S+)\s+(\S+)/i;
 
 const byThread = (owner: LockOwner) => owner.thread;
 
+/**
+ * A field of a critical section, as `!cs`, `!critsec`, user-mode `!locks` and `dt RTL_CRITICAL_SECTION` all print
+ * it. Returns false for a field it does not read.
+ */
+export function readCriticalSectionField(lock: LockEntity, name: string, value: string, line: number, session: ParseContext['session']): boolean {
+  switch (name) {
+    case 'LockCount':
+      setField(lock, 'lockCount', parseDebuggerNumber(value), line);
+      return true;
+    case 'RecursionCount':
+      setField(lock, 'recursionCount', parseDebuggerNumber(value), line);
+      return true;
+    case 'ContentionCount':
+      setField(lock, 'contentionCount', parseDebuggerNumber(value), line);
+      return true;
+    case 'OwningThread': {
+      const tid = parseDebuggerNumber(value);
+      if (tid !== null && tid !== 0) addOwner(lock, session.userThread(tid, null).key, lock.recursionCount, true, line);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Returns true when the owner is new to the lock. */
 export function addOwner(lock: LockEntity, thread: string | null, count: number | null, exclusive: boolean, line: number): boolean {
   const existing = findBy(lock.owners, thread, byThread);
@@ -269,24 +294,8 @@ class CriticalSectionSection implements Section {
     if (!field) return true;
     const name = field[1]!.trim();
     const value = (field[2] ?? '').trim();
+    if (readCriticalSectionField(lock, name, value, number, this.context.session)) return true;
     switch (name) {
-      case 'LockCount':
-        setField(lock, 'lockCount', parseDebuggerNumber(value), number);
-        break;
-      case 'RecursionCount':
-        setField(lock, 'recursionCount', parseDebuggerNumber(value), number);
-        break;
-      case 'ContentionCount':
-        setField(lock, 'contentionCount', parseDebuggerNumber(value), number);
-        break;
-      case 'OwningThread': {
-        const tid = parseDebuggerNumber(value);
-        if (tid !== null && tid !== 0) {
-          const owner = this.context.session.userThread(tid, null);
-          addOwner(lock, owner.key, parseDebuggerNumber(lock.recursionCount?.toString(16) ?? '') ?? null, true, number);
-        }
-        break;
-      }
       case 'OwningThread DbgId': {
         const id = /~(\d+)s?/.exec(value);
         const owner = lock.owners[0]?.thread;

@@ -1,5 +1,5 @@
 import { canonicalAddress, isNullAddress, parseDebuggerNumber, type Address } from '../../address.ts';
-import { addOwner } from './lock-sections.ts';
+import { readCriticalSectionField } from './lock-sections.ts';
 import { addEvidenceLine, noteField, setField } from '../../model/evidence.ts';
 import type { WorkQueueEntity } from '../../model/types.ts';
 
@@ -137,25 +137,7 @@ class CriticalSectionDtSection implements Section {
     const lock = this.context.session.lock('critical-section', this.address);
     addEvidenceLine(lock.evidence, number);
     this.context.understood();
-    const value = field[3]!.trim().split(/\s/)[0]!;
-    switch (field[2]) {
-      case 'LockCount':
-        setField(lock, 'lockCount', parseDebuggerNumber(value), number);
-        break;
-      case 'RecursionCount':
-        setField(lock, 'recursionCount', parseDebuggerNumber(value), number);
-        break;
-      case 'OwningThread': {
-        const tid = parseDebuggerNumber(value);
-        if (tid !== null && tid !== 0) {
-          const owner = this.context.session.userThread(tid, null);
-          addOwner(lock, owner.key, null, true, number);
-        }
-        break;
-      }
-      default:
-        break;
-    }
+    readCriticalSectionField(lock, field[2]!, field[3]!.trim().split(/\s/)[0]!, number, this.context.session);
     return true;
   }
 }
