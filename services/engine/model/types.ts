@@ -24,6 +24,8 @@ export interface StackFrame {
   /** `Args to Child` columns (`kb`, `kv`), canonical; empty when the layout has none. */
   args: Address[];
   inline: boolean;
+  /** Child-SP / ChildEBP: orders frames of two partial printings of one stack. */
+  stackPointer: Address | null;
   line: number;
 }
 

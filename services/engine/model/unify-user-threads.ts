@@ -1,4 +1,5 @@
 import { mergeEvidence } from './evidence.ts';
+import { mergeFrames } from './merge-frames.ts';
 import { addUnique, addUniqueBy } from './lists.ts';
 import type { LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
 
@@ -51,7 +52,7 @@ function mergeThread(target: ThreadEntity, source: ThreadEntity): void {
     if (Array.isArray(value)) continue;
     if (writable[field] === null) writable[field] = value;
   }
-  if (source.frames.length > target.frames.length) target.frames = source.frames;
+  target.frames = mergeFrames(target.frames, source.frames);
   for (const irp of source.irps) target.irps = addUnique(target.irps, irp);
   for (const object of source.waitObjects) target.waitObjects = addUniqueBy(target.waitObjects, object, (item) => item.address);
   mergeEvidence(target.evidence, source.evidence);

@@ -49,6 +49,7 @@ function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFra
   const length = text.length;
   let position = 0;
   let columns = 0;
+  let stackPointer: Address | null = null;
   let args: Address[] | null = null;
   let inline = false;
   let first = true;
@@ -80,6 +81,7 @@ function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFra
     if (callSiteOnly) return null;
     if (addressColumn) {
       columns++;
+      if (columns === 1 && !inline) stackPointer = canonicalAddress(text.slice(position, end));
       // Child-SP/ChildEBP and RetAddr come first; any further columns are the arguments.
       if (columns > 2 && !inline) {
         const arg = canonicalAddress(text.slice(position, end));
@@ -99,6 +101,7 @@ function parseFrame(text: string, line: number, callSiteOnly: boolean): StackFra
   if (callSite.length === 0) return null;
   const frame = describeCallSite(callSite, line, inline);
   if (args) frame.args = args;
+  frame.stackPointer = stackPointer;
   return frame;
 }
 
@@ -157,6 +160,7 @@ export function describeCallSite(callSite: string, line: number, inline = false)
     address: parts.address,
     args: NO_ARGS as Address[],
     inline,
+    stackPointer: null,
     line,
   };
 }

@@ -1,7 +1,8 @@
 import { canonicalAddress } from '../../address.ts';
 import { addOwner } from './lock-sections.ts';
 import { addUnique } from '../../model/lists.ts';
-import { setField } from '../../model/evidence.ts';
+import { noteField, setField } from '../../model/evidence.ts';
+import { mergeFrames } from '../../model/merge-frames.ts';
 import type { StackFrame, ThreadEntity } from '../../model/types.ts';
 import { parseCallSiteOnlyFrameLine, parseFrameLine } from '../frames.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
@@ -11,11 +12,11 @@ const CALL_SITE_ONLY_HEADER = /^#?\s*Call Site$/i;
 const MEX_OWNER_THREAD = /Thread:\s+([0-9a-f`]{8,17})/i;
 const MEX_OWNED_LOCK = /\b(exclusive|shared) owner of EResource:\s+([0-9a-f`]{8,17})/i;
 
-/** Keeps the longest stack printed for a thread: `!process 0 7` and `!thread` may show the same one twice. */
+/** Adds a printed stack to a thread (see `mergeFrames`), with its lines as the evidence. */
 export function attachFrames(thread: ThreadEntity, frames: StackFrame[]): void {
-  if (frames.length === 0 || frames.length < thread.frames.length) return;
-  thread.frames = frames.slice(); // exactly sized: the list was grown by push
-  for (const frame of frames) setField(thread, 'frames', frames, frame.line);
+  if (frames.length === 0) return;
+  thread.frames = mergeFrames(thread.frames, frames);
+  for (const frame of frames) noteField(thread.evidence, 'frames', frame.line);
 }
 
 /** The thread a stack table without its own header belongs to. */
