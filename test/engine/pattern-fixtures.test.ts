@@ -46,6 +46,16 @@ describe('patterns the corpus lacks, from hand-written transcripts', () => {
     expect(finding!.collateral.groups.every((group) => group.threads >= 1)).toBe(true);
   });
 
+  it('reader/writer lock: two spooler threads wait for an SRW lock whose owner is not recorded', () => {
+    const verdict = verdictOf('srw-lock-contention.txt');
+    expect(verdict.verdict).toBe('hang');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'lock-contention', blamedModule: 'ContosoPrintFilter', rootBlocker: { kind: 'lock', id: '000001d24e7a2c30' } });
+    expect(finding!.collateral.threads).toBe(1);
+    expect(finding!.signature!.text).toBe('lock-contention | ContosoPrintFilter | ContosoPrintFilter!CpfQueueJob');
+    expect(finding!.chain[0]!.evidence[0]!.text).toContain('RtlAcquireSRWLockExclusive');
+  });
+
   it('no hang: a thread waiting one second for an ALPC reply is a busy system, not a hung one', () => {
     const verdict = verdictOf('short-alpc-wait.txt');
     expect(verdict.verdict).toBe('no-hang');

@@ -204,7 +204,13 @@ function describeFinding(graph: WaitGraph, session: SessionModel, root: string, 
     evidence: step.evidence.map((line) => ({ line, text: '' })),
   }));
   const rootBlocker = cycle ? deadlockRoot(graph, cycle) : describeRoot(graph, root);
-  const blamedModule = cycle ? blameCycle(graph, cycle) : blameRoot(graph, root);
+  const firstVictimThread = threadOf(graph, victims[0] ?? '');
+  // A lock nobody is shown to own: the code waiting for it is what the frames can say.
+  if (rootBlocker.kind === 'lock' && rootBlocker.frames.length === 0 && firstVictimThread) {
+    rootBlocker.frames = meaningfulFrames(firstVictimThread).slice(0, 8).map((frame) => frame.callSite);
+  }
+  // A lock that records no owner (an SRW lock, a pushlock) is blamed on the code that waits for it.
+  const blamedModule = cycle ? blameCycle(graph, cycle) : (blameRoot(graph, root) ?? (firstVictimThread ? blameThread(firstVictimThread) : null));
   const nodesOnChain = new Set([steps[0]?.from, ...steps.map((step) => step.to)].filter((id): id is string => id !== undefined));
   const pattern = choosePattern(graph, session, nodesOnChain, rootBlocker, cycle, blamedModule);
   const victimThreads = victims.filter((id) => graph.nodes.get(id)!.kind === 'thread');
@@ -366,6 +372,9 @@ function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, bl
     add(`every thread blocked in ${blamed}`, `!stacks 2 ${blamed}`);
   }
   if (root.kind === 'driver' && blamed) add(`threads and IRPs of ${blamed}`, `!stacks 2 ${blamed}`);
+  if (root.kind === 'lock' && root.label.startsWith('reader/writer lock')) {
+    add('the owner of a reader/writer lock is not recorded: the threads that took it and did not release it', blamed ? `~*kb (look for ${blamed} frames that acquired ${root.id})` : '~*kb');
+  }
   return missing;
 }
 
@@ -386,6 +395,7 @@ function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null,
     case 'orphaned-lock':
       return `A lock is held by thread ${root.id}, which the transcript does not show${others}.`;
     case 'lock-contention':
+      if (root.kind === 'lock') return `${victims} thread(s) wait for the ${root.label}, whose owner the transcript cannot show (${module}).`;
       return `A lock's owner, ${root.label}, is itself blocked in ${module}${others}.`;
     case 'remote-file-io':
       return `File I/O to a remote path is blocked in ${module}${others}.`;

@@ -124,6 +124,8 @@ export const lockId = (lock: LockEntity) => `lock:${lock.lockKind}:${lock.addres
 const ENTER_CRITICAL_SECTION = /^(RtlEnterCriticalSection|RtlpWaitForCriticalSection|RtlpWaitOnCriticalSection|RtlpEnterCriticalSectionContended)$/;
 const ACQUIRE_RESOURCE = /^_?(ExAcquireResource\w*|ExpWaitForResource\w*|ExAcquireSharedStarveExclusive|ExAcquireSharedWaitForExclusive)$/;
 const MONITOR_ENTER = /^System\.Threading\.Monitor\.(ReliableEnter|Enter)\b/;
+/** Reader/writer locks record no owner: a waiter still shows which lock, by the first argument. */
+const ACQUIRE_RW_LOCK = /^(RtlAcquireSRWLock(Exclusive|Shared)|RtlpAcquireSRWLock\w*|ExfAcquirePushLock(Exclusive|Shared)\w*|ExAcquirePushLock(Exclusive|Shared)\w*)$/;
 
 /** A thread known only by reference: nothing about its state was printed. */
 export function isUndumped(thread: ThreadEntity | undefined): boolean {
@@ -419,6 +421,11 @@ function addLockEdges(graph: WaitGraph): void {
       else if (MONITOR_ENTER.test(fn) && monitors.length === 1) lock = monitors[0];
       if (lock && !lock.owners.some((owner) => owner.thread === thread.key)) {
         edge(graph, threadNode(graph, thread.key), lockId(lock), 'waits-for-lock', [frame.line]);
+        break;
+      }
+      if (ACQUIRE_RW_LOCK.test(fn) && frame.args[0] && frame.args[0] !== '0000000000000000') {
+        const id = node(graph, `lock:rw-lock:${frame.args[0]}`, 'lock', frame.args[0], `reader/writer lock ${frame.args[0]}`);
+        edge(graph, threadNode(graph, thread.key), id, 'waits-for-lock', [frame.line]);
         break;
       }
     }
