@@ -1,4 +1,5 @@
 import type { SessionModel, ThreadEntity } from '../model/types.ts';
+import { compareText } from '../compare-text.ts';
 import { blameThread, meaningfulFrames } from './blame.ts';
 import { driverModule, isOsModule } from './os-modules.ts';
 import { stronglyConnectedComponents } from './strongly-connected.ts';
@@ -72,7 +73,7 @@ export function analyzeSession(session: SessionModel): Finding[] {
   for (const [root, victims] of victimsByRoot) {
     // The chain is drawn from the victim farthest from the root: the others are collateral on the way.
     if (victims.length === 0) continue;
-    victims.sort((a, b) => best.get(b)!.depth - best.get(a)!.depth || a.localeCompare(b));
+    victims.sort((a, b) => best.get(b)!.depth - best.get(a)!.depth || compareText(a, b));
     const first = victims[0]!;
     const steps: GraphEdge[] = [];
     let at: string | undefined = first;
@@ -90,7 +91,7 @@ export function analyzeSession(session: SessionModel): Finding[] {
   for (const bugcheck of session.bugchecks) {
     if (bugcheck.code !== null && DPC_STALL_CODES.has(bugcheck.code)) findings.push(dpcStall(session, bugcheck));
   }
-  return findings.sort((a, b) => rank(b) - rank(a) || a.summary.localeCompare(b.summary));
+  return findings.sort((a, b) => rank(b) - rank(a) || compareText(a.summary, b.summary));
 }
 
 /** Every wait the transcript times on this chain is shorter than a hang, and nothing else (a bugcheck) says hang. */
@@ -158,7 +159,7 @@ function groupVictims(graph: WaitGraph, victims: string[]): { module: string | n
     group.threads++;
     groups.set(key, group);
   }
-  return [...groups.values()].sort((a, b) => b.threads - a.threads || String(a.wait).localeCompare(String(b.wait)));
+  return [...groups.values()].sort((a, b) => b.threads - a.threads || compareText(String(a.wait), String(b.wait)));
 }
 
 /** The cycle's edges in order, from `start` around and back to it. */

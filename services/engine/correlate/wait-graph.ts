@@ -1,4 +1,5 @@
 import { fieldLines } from '../model/evidence.ts';
+import { compareText } from '../compare-text.ts';
 import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
 import { driverModule, isDispatchFrame, isWaitFrame } from './os-modules.ts';
 
@@ -150,25 +151,41 @@ export function buildWaitGraph(session: SessionModel): WaitGraph {
   addBugcheckEdges(graph);
   addPeerEdges(graph);
   for (const list of graph.edges.values()) {
-    list.sort((a, b) => RELATION_PRIORITY[a.relation] - RELATION_PRIORITY[b.relation] || a.order - b.order || a.to.localeCompare(b.to));
+    list.sort((a, b) => RELATION_PRIORITY[a.relation] - RELATION_PRIORITY[b.relation] || a.order - b.order || compareText(a.to, b.to));
   }
   return graph;
 }
 
-function node(graph: WaitGraph, id: string, kind: NodeKind, ref: string, label: string): string {
-  if (!graph.nodes.has(id)) graph.nodes.set(id, { id, kind, ref, label });
+/** A node; its label is written only if a finding shows it (most threads of a big dump are never shown). */
+class LazyNode implements GraphNode {
+  constructor(
+    readonly id: string,
+    readonly kind: NodeKind,
+    readonly ref: string,
+    private source: string | (() => string),
+  ) {}
+
+  get label(): string {
+    if (typeof this.source === 'function') this.source = this.source();
+    return this.source;
+  }
+}
+
+function node(graph: WaitGraph, id: string, kind: NodeKind, ref: string, label: string | (() => string)): string {
+  if (!graph.nodes.has(id)) graph.nodes.set(id, new LazyNode(id, kind, ref, label));
   return id;
 }
 
 function threadNode(graph: WaitGraph, key: string): string {
   const id = threadId(key);
   if (graph.nodes.has(id)) return id;
-  const thread = graph.threads.get(key);
-  let label = thread ? `${thread.image ?? 'thread'} ${thread.address ?? (thread.tid !== null ? `tid ${thread.tid.toString(16)}` : key)}` : `thread ${key}`;
-  // The files a thread's I/O is about say what it was doing (`\DC005.contoso.com\PIPE\lsarpc`).
-  const files = thread ? filesOf(graph, thread) : [];
-  if (files.length > 0) label += ` (${files.join(', ')})`;
-  return node(graph, id, 'thread', key, label);
+  return node(graph, id, 'thread', key, () => {
+    const thread = graph.threads.get(key);
+    const label = thread ? `${thread.image ?? 'thread'} ${thread.address ?? (thread.tid !== null ? `tid ${thread.tid.toString(16)}` : key)}` : `thread ${key}`;
+    // The files a thread's I/O is about say what it was doing (`\DC005.contoso.com\PIPE\lsarpc`).
+    const files = thread ? filesOf(graph, thread) : [];
+    return files.length > 0 ? `${label} (${files.join(', ')})` : label;
+  });
 }
 
 function filesOf(graph: WaitGraph, thread: ThreadEntity): string[] {
@@ -196,7 +213,7 @@ function edge(graph: WaitGraph, from: string, to: string, relation: Relation, ev
   const targets = edgeTargets.get(list)!;
   if (targets.has(to)) return;
   targets.add(to);
-  list.push({ from, to, relation, evidence: [...new Set(evidence)].sort((a, b) => a - b), weak, order });
+  list.push({ from, to, relation, evidence: evidence.length <= 1 ? evidence : [...new Set(evidence)].sort((a, b) => a - b), weak, order });
 }
 
 function addAlpcEdges(graph: WaitGraph): void {
