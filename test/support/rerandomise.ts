@@ -13,19 +13,18 @@ const TICKS = /Ticks: (\d+) \((\d+):(\d\d):(\d\d):(\d\d)\.(\d\d\d)\)/g;
  */
 export function rerandomise(text: string, seed: number): string {
   const random = mulberry32(seed);
-  const addressOf = (token: string, high: string, tick: string, low: string | undefined): string | null => {
+  const addressOf = (high: string, tick: string, low: string | undefined): string | null => {
     const digits = low ? high + low : high;
     const canonical = canonicalAddress(digits);
     // Words of the prose spelled in hex letters (`deface`) are no addresses: an address has a decimal digit.
     if (!canonical || !/[0-9]/.test(digits) || (low !== undefined && high.length !== 8)) return null;
     if (BigInt('0x' + canonical) < 0x10000n || (low === undefined && tick)) return null;
-    void token;
     return canonical;
   };
   // First pass: the highest low half in each 4 GB region bounds the offset that keeps it inside the region.
   const highest = new Map<bigint, bigint>();
   for (const match of text.matchAll(ADDRESS)) {
-    const canonical = addressOf(match[0], match[1]!, match[2]!, match[3]);
+    const canonical = addressOf(match[1]!, match[2]!, match[3]);
     if (!canonical) continue;
     const value = BigInt('0x' + canonical);
     const region = value >> 32n;
@@ -39,7 +38,7 @@ export function rerandomise(text: string, seed: number): string {
     offsets.set(region, draw & ~0xfn); // keep 16-byte alignment
   }
   const withAddresses = text.replace(ADDRESS, (token: string, high: string, tick: string, low: string | undefined) => {
-    const canonical = addressOf(token, high, tick, low);
+    const canonical = addressOf(high, tick, low);
     if (!canonical) return token;
     const value = BigInt('0x' + canonical);
     const next = (value + offsets.get(value >> 32n)!).toString(16).padStart(16, '0');

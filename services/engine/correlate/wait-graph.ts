@@ -302,7 +302,7 @@ function addIrpEdges(graph: WaitGraph): void {
     if (!sentBy.has(group)) sentBy.set(group, irp);
   }
   for (const [group, irp] of sentBy) {
-    const [issuerModule, driver] = group.split('>') as [string, string];
+    const [issuerModule] = group.split('>') as [string];
     const module = driverModule(irp.currentDriver!);
     for (const thread of blockedRunning(graph, issuerModule)) {
       // Running the holding driver's own code means working on the IRP, not waiting for it.
@@ -310,7 +310,6 @@ function addIrpEdges(graph: WaitGraph): void {
       const frames = framesOfModule(thread, issuerModule);
       edge(graph, threadNode(graph, thread.key), irpNode(graph, irp), 'awaits-completion', [...frames.map((frame) => frame.line), ...fieldLines(irp.evidence, 'stack').slice(0, 2)]);
     }
-    void driver;
   }
 }
 

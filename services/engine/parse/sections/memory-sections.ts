@@ -36,8 +36,8 @@ export const dtReader: CommandReader = {
     }
     const address = evaluateAddress(expression, context.session.symbols);
     if (!address) return new IgnoredSection();
-    if (type.endsWith('_file_object')) return new FileObjectDtSection(address, context);
-    if (type.endsWith('rtl_critical_section')) return new CriticalSectionDtSection(address, context);
+    if (type.endsWith('_file_object')) return fileObjectDt(address, context);
+    if (type.endsWith('rtl_critical_section')) return criticalSectionDt(address, context);
     return new IgnoredSection();
   },
 };
@@ -102,44 +102,42 @@ class WorkQueueDtSection implements Section {
   }
 }
 
-class FileObjectDtSection implements Section {
+/** Reads the `+0x… Name : value` lines of a `dt` block, handing each field to `read`. */
+class DtFieldSection implements Section {
   constructor(
-    private readonly address: Address,
     private readonly context: ParseContext,
+    private readonly read: (name: string, value: string, line: number) => void,
   ) {}
 
   accept({ text, number }: Line): boolean {
     const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
     if (!field) return true;
-    const file = this.context.session.fileObject(this.address);
-    addEvidenceLine(file.evidence, number);
     this.context.understood();
-    if (field[2] === 'FileName') {
-      const name = UNICODE_STRING_VALUE.exec(field[3]!);
-      if (name) setField(file, 'fileName', name[1]!, number);
-    } else if (field[2] === 'DeviceObject') {
-      const device = canonicalAddress(field[3]!.trim().split(/\s/)[0]!);
-      if (device && !isNullAddress(device)) setField(file, 'device', device, number);
-    }
+    this.read(field[2]!, field[3]!.trim(), number);
     return true;
   }
 }
 
-class CriticalSectionDtSection implements Section {
-  constructor(
-    private readonly address: Address,
-    private readonly context: ParseContext,
-  ) {}
+function fileObjectDt(address: Address, context: ParseContext): Section {
+  return new DtFieldSection(context, (name, value, line) => {
+    const file = context.session.fileObject(address);
+    addEvidenceLine(file.evidence, line);
+    if (name === 'FileName') {
+      const fileName = UNICODE_STRING_VALUE.exec(value);
+      if (fileName) setField(file, 'fileName', fileName[1]!, line);
+    } else if (name === 'DeviceObject') {
+      const device = canonicalAddress(value.split(/\s/)[0]!);
+      if (device && !isNullAddress(device)) setField(file, 'device', device, line);
+    }
+  });
+}
 
-  accept({ text, number }: Line): boolean {
-    const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
-    if (!field) return true;
-    const lock = this.context.session.lock('critical-section', this.address);
-    addEvidenceLine(lock.evidence, number);
-    this.context.understood();
-    readCriticalSectionField(lock, field[2]!, field[3]!.trim().split(/\s/)[0]!, number, this.context.session);
-    return true;
-  }
+function criticalSectionDt(address: Address, context: ParseContext): Section {
+  return new DtFieldSection(context, (name, value, line) => {
+    const lock = context.session.lock('critical-section', address);
+    addEvidenceLine(lock.evidence, line);
+    readCriticalSectionField(lock, name, value.split(/\s/)[0]!, line, context.session);
+  });
 }
 
 /** `dd`/`dq`/`dp`/`dps`/`dl`…: values are read where they are known counters of a worker queue. */
