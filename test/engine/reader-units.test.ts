@@ -217,6 +217,12 @@ describe('merging, sessions and layouts', () => {
     expect(session.workItems).toMatchObject([{ address: 'ffffffff85a0e008', routine: 'mpio!MPIOPathVerify', queue: 'Node1 Delayed' }]);
   });
 
+  it('says so when a text holds no debugger output at all', () => {
+    const model = parseTranscript('Dear support, the server is slow again.\nRegards');
+    expect(model.warnings.map((warning) => warning.message)).toEqual([expect.stringContaining('no debugger prompt')]);
+    expect(parseTranscript('1: kd> !thread\n').warnings).toEqual([]);
+  });
+
   it('caps very long lines, with a warning that says where', () => {
     const model = parseTranscript(`kd> !thread\n${'a'.repeat(10_000)}\n`);
     expect(model.warnings).toEqual([{ line: 2, message: 'line of more than 4096 characters read only up to 4096' }]);

@@ -124,6 +124,10 @@ export class TranscriptReader {
     this.closeBlock();
     const sessions = this.sessions.filter((session, index) => index === 0 || !session.isEmpty).map((session) => finishSession(session));
     const warnings = [...this.warnings];
+    const understoodAnything = sessions.some((session) => session.blocks.some((block) => block.command !== null || block.understood));
+    if (!understoodAnything) {
+      warnings.push({ line: 0, message: 'no debugger prompt (kd>, 0:000>) and no debugger output found: is this a kd/WinDbg/cdb transcript?' });
+    }
     if (this.droppedWarnings > 0) warnings.push({ line: this.lineNumber, message: `${this.droppedWarnings} more warnings not shown` });
     return { source: { ...source, lineCount: this.lineNumber }, sessions, coverage: coverageOf(sessions), warnings };
   }
