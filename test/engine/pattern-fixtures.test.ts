@@ -56,6 +56,13 @@ describe('patterns the corpus lacks, from hand-written transcripts', () => {
     expect(finding!.chain[0]!.evidence[0]!.text).toContain('RtlAcquireSRWLockExclusive');
   });
 
+  it('user-mode !analyze -hang: the BLOCKING_THREAD it names starts the chain', () => {
+    const [finding] = verdictOf('analyze-hang-user-mode.txt').findings;
+    expect(finding).toMatchObject({ blamedModule: 'ContosoLicense', confidence: 'high', rootBlocker: { id: 'user:1a2c' } });
+    expect(finding!.chain[0]).toMatchObject({ relation: 'names', to: 'thread:user:1a2c' });
+    expect(finding!.signature!.text).toBe('third-party-long-wait | ContosoLicense | ContosoLicense!LicCheckOnline');
+  });
+
   it('no hang: a thread waiting one second for an ALPC reply is a busy system, not a hung one', () => {
     const verdict = verdictOf('short-alpc-wait.txt');
     expect(verdict.verdict).toBe('no-hang');

@@ -1,3 +1,4 @@
+import { canonicalAddress } from '../address.ts';
 import { fieldLines } from '../model/evidence.ts';
 import { compareText } from '../compare-text.ts';
 import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
@@ -448,12 +449,27 @@ function addLockEdges(graph: WaitGraph): void {
   }
 }
 
+/** `BLOCKING_THREAD: fffffa80…` (kernel) or `BLOCKING_THREAD: 00000d8c` (a user-mode `!analyze -hang`: a thread id). */
+function blockingThreadKey(graph: WaitGraph, value: string | undefined): string | null {
+  const token = value?.trim().split(/\s+/)[0];
+  if (!token) return null;
+  const address = canonicalAddress(token);
+  if (address && graph.threads.has(address)) return address;
+  const tid = /^(?:0x)?[0-9a-f]{1,8}$/i.test(token) ? Number.parseInt(token.replace(/^0x/i, ''), 16) : Number.NaN;
+  const user = Number.isNaN(tid) ? undefined : graph.session.threads.find((thread) => thread.address === null && thread.tid === tid);
+  return user?.key ?? null;
+}
+
 function addBugcheckEdges(graph: WaitGraph): void {
   for (const bugcheck of graph.session.bugchecks) {
-    if (bugcheck.code === null) continue;
-    const id = node(graph, `bugcheck:${bugcheck.code.toString(16)}`, 'bugcheck', bugcheck.code.toString(16), bugcheck.name ?? `bugcheck 0x${bugcheck.code.toString(16)}`);
-    const named = [bugcheck.args[2], bugcheck.args[3], bugcheck.fields['BLOCKING_THREAD'] ? bugcheck.fields['BLOCKING_THREAD'].toLowerCase().padStart(16, '0') : null];
-    for (const value of named) {
+    // A user-mode `!analyze -v -hang` has no bugcheck code, only the thread it found blocking.
+    const code = bugcheck.code === null ? 'hang' : bugcheck.code.toString(16);
+    const label = bugcheck.name ?? (bugcheck.code === null ? '!analyze -hang' : `bugcheck 0x${code}`);
+    const blocking = blockingThreadKey(graph, bugcheck.fields['BLOCKING_THREAD']);
+    if (bugcheck.code === null && !blocking) continue;
+    const id = node(graph, `bugcheck:${code}`, 'bugcheck', code, label);
+    if (blocking) edge(graph, id, threadNode(graph, blocking), 'names', fieldLines(bugcheck.evidence, 'fields.BLOCKING_THREAD'));
+    for (const value of [bugcheck.args[2], bugcheck.args[3]]) {
       if (!value) continue;
       if (graph.threads.has(value)) edge(graph, id, threadNode(graph, value), 'names', fieldLines(bugcheck.evidence, 'args'));
       const irp = graph.index.irps.get(value);

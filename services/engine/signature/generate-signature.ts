@@ -89,7 +89,13 @@ const RULES: readonly SignatureRule[] = [
       if (state.finding.pattern === 'deadlock') return;
       const kept: string[] = [];
       let skipped = 0;
-      for (const callSite of state.finding.rootBlocker.frames) {
+      // When the blamed module has a symbol at the root, the signature starts there: the runtime frames above it
+      // (RPC, COM, the CRT) say how it waits, the module's own function says why.
+      const own = state.module ? `${state.module.toLowerCase()}!` : null;
+      const frames = state.finding.rootBlocker.frames;
+      const start = own ? Math.max(0, frames.findIndex((callSite) => callSite.toLowerCase().startsWith(own))) : 0;
+      if (start > 0) state.notes.push(`root-frames: started at the blamed module's first frame, ${start} frame(s) down`);
+      for (const callSite of frames.slice(start)) {
         const frame = normaliseFrame(callSite);
         if (frame === null || state.rules.skip.some((skip) => skip.test(frame))) {
           skipped++;
