@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { concatBytes, utf16be } from '../support/bytes.ts';
 import {
   decodeTranscript,
   isTranscriptError,
@@ -40,22 +41,6 @@ function utf8(text: string): Uint8Array {
 
 function utf16le(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf16le'));
-}
-
-function utf16be(text: string): Uint8Array {
-  const bytes = Buffer.from(text, 'utf16le');
-  bytes.swap16();
-  return new Uint8Array(bytes);
-}
-
-function concat(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function gzip(bytes: Uint8Array): Uint8Array {
@@ -155,16 +140,16 @@ function variant(name: string, raw: Uint8Array, encoding: string, byteOrderMark:
 
 const VARIANTS: Variant[] = [
   variant('UTF-8 without BOM', utf8(EXAMPLE_TEXT), 'utf-8', false),
-  variant('UTF-8 with BOM', concat(BOM_UTF8, utf8(EXAMPLE_TEXT)), 'utf-8', true),
-  variant('UTF-16LE with BOM', concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)), 'utf-16le', true),
-  variant('UTF-16BE with BOM', concat(BOM_UTF16BE, utf16be(EXAMPLE_TEXT)), 'utf-16be', true),
+  variant('UTF-8 with BOM', concatBytes(BOM_UTF8, utf8(EXAMPLE_TEXT)), 'utf-8', true),
+  variant('UTF-16LE with BOM', concatBytes(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)), 'utf-16le', true),
+  variant('UTF-16BE with BOM', concatBytes(BOM_UTF16BE, utf16be(EXAMPLE_TEXT)), 'utf-16be', true),
   variant('UTF-16LE without BOM (NUL pattern)', utf16le(EXAMPLE_TEXT), 'utf-16le', false),
   variant('UTF-16BE without BOM (NUL pattern)', utf16be(EXAMPLE_TEXT), 'utf-16be', false),
   variant('gzip of UTF-8', utf8(EXAMPLE_TEXT), 'utf-8', false, true),
-  variant('gzip of UTF-8 with BOM', concat(BOM_UTF8, utf8(EXAMPLE_TEXT)), 'utf-8', true, true),
-  variant('gzip of UTF-16LE with BOM', concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)), 'utf-16le', true, true),
+  variant('gzip of UTF-8 with BOM', concatBytes(BOM_UTF8, utf8(EXAMPLE_TEXT)), 'utf-8', true, true),
+  variant('gzip of UTF-16LE with BOM', concatBytes(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)), 'utf-16le', true, true),
   variant('gzip of UTF-16BE without BOM', utf16be(EXAMPLE_TEXT), 'utf-16be', false, true),
-  variant('gzip of UTF-16LE CRLF with BOM (a WinDbg .logopen /u log)', concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT.replace(/\n/g, '\r\n'))), 'utf-16le', true, true),
+  variant('gzip of UTF-16LE CRLF with BOM (a WinDbg .logopen /u log)', concatBytes(BOM_UTF16LE, utf16le(EXAMPLE_TEXT.replace(/\n/g, '\r\n'))), 'utf-16le', true, true),
 ];
 
 describe('decodeTranscript: encodings and gzip', () => {
@@ -196,7 +181,7 @@ describe('decodeTranscript: encodings and gzip', () => {
     const plain = gzip(utf8(EXAMPLE_TEXT));
     // Set FLG.FNAME and MTIME and insert a zero-terminated original name after the 10-byte header.
     const name = utf8('transcript.log\0');
-    const named = concat(plain.subarray(0, 10), name, plain.subarray(10));
+    const named = concatBytes(plain.subarray(0, 10), name, plain.subarray(10));
     named[3] = named[3]! | 0x08;
     named.set([0x5e, 0x12, 0x17, 0x53], 4);
     for (const bytes of [plain, named]) {
@@ -211,14 +196,14 @@ describe('decodeTranscript: encodings and gzip', () => {
 
   it('reads concatenated gzip members (a log compressed in pieces) as one transcript', () => {
     const cut = EXAMPLE_BYTES.byteLength >> 1;
-    const twoMembers = concat(gzip(EXAMPLE_BYTES.subarray(0, cut)), gzip(EXAMPLE_BYTES.subarray(cut)));
+    const twoMembers = concatBytes(gzip(EXAMPLE_BYTES.subarray(0, cut)), gzip(EXAMPLE_BYTES.subarray(cut)));
     const decoded = decodeTranscript(twoMembers);
     expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     expectExampleFacts(parseTranscript(twoMembers));
   });
 
   it('UTF-16 text with an odd trailing byte is read without that byte, with a warning', () => {
-    const bytes = concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT), [0x41]);
+    const bytes = concatBytes(BOM_UTF16LE, utf16le(EXAMPLE_TEXT), [0x41]);
     const decoded = decodeTranscript(bytes);
     expect(linesOf(decoded.text)).toEqual(EXAMPLE_LINES);
     expect(decoded.warnings).toHaveLength(1);
@@ -284,7 +269,7 @@ describe('line ends', () => {
 
   it.each(variants)('%s: same lines, same model (as UTF-8 and UTF-16LE bytes)', (_name, text) => {
     expectExampleFacts(parseTranscript(utf8(text)));
-    expectExampleFacts(parseTranscript(concat(BOM_UTF16LE, utf16le(text))));
+    expectExampleFacts(parseTranscript(concatBytes(BOM_UTF16LE, utf16le(text))));
   });
 
   it('blank lines count the same whatever ends them', () => {
@@ -333,7 +318,7 @@ describe('truncated and corrupt gzip', () => {
   });
 
   it('a gzip of UTF-16LE with BOM cut in the middle is read up to the cut', () => {
-    const utf16 = gzip(concat(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)));
+    const utf16 = gzip(concatBytes(BOM_UTF16LE, utf16le(EXAMPLE_TEXT)));
     const decoded = decodeTranscript(utf16.subarray(0, Math.floor(utf16.byteLength * 0.6)));
     expect(decoded.encoding).toBe('utf-16le');
     expect(decoded.text.length).toBeGreaterThan(0);
@@ -362,7 +347,7 @@ describe('truncated and corrupt gzip', () => {
   });
 
   it('a gzip header followed by random bytes is not a transcript', () => {
-    const bytes = concat(compressed.subarray(0, 10), seededBytes(4096, 7));
+    const bytes = concatBytes(compressed.subarray(0, 10), seededBytes(4096, 7));
     expectTranscriptError(() => parseTranscript(bytes), 'not-a-text-transcript');
   });
 
@@ -394,7 +379,7 @@ describe('binary and empty input', () => {
   ];
 
   it.each(headers)('a %s header followed by random bytes is not a transcript', (_name, header) => {
-    const bytes = concat(header, seededBytes(16 * 1024, header.length * 31 + header[0]!));
+    const bytes = concatBytes(header, seededBytes(16 * 1024, header.length * 31 + header[0]!));
     const error = expectTranscriptError(() => parseTranscript(bytes), 'not-a-text-transcript');
     expect(error.reason).toMatch(/%|binary|control/i);
   });
@@ -448,7 +433,7 @@ describe('size limits', () => {
   it('a 1 GiB gzip bomb of zeros with maxBytes 1 MiB is too large and is not inflated in full', () => {
     // 64 concatenated members of 16 MiB of zeros each: about 1 MB compressed, 1 GiB inflated.
     const member = new Uint8Array(gzipSync(Buffer.alloc(16 * MiB), { level: 9 }));
-    const bomb = concat(...Array.from({ length: 64 }, () => member));
+    const bomb = concatBytes(...Array.from({ length: 64 }, () => member));
     expect(bomb.byteLength).toBeLessThan(2 * MiB);
     const peakBefore = process.resourceUsage().maxRSS; // KiB, high-water mark
     expectTranscriptError(() => parseTranscript(bomb, { maxBytes: MiB }), 'too-large');
@@ -494,7 +479,7 @@ describe('Windows-1252 (ANSI) logs', () => {
   });
 
   it('the example with a Windows-1252 note still gives its facts (plain and gzip)', () => {
-    const bytes = concat(NOTE_1252, EXAMPLE_BYTES);
+    const bytes = concatBytes(NOTE_1252, EXAMPLE_BYTES);
     for (const input of [bytes, gzip(bytes)]) {
       const model = parseTranscript(input);
       expect(model.source.encoding).toBe('windows-1252');
@@ -546,7 +531,7 @@ describe('text passed as a string', () => {
 
   it('a BOM where two UTF-8 logs were concatenated does not hide the prompt after it', () => {
     const second = THREAD_BLOCK.replace('1: kd> !thread', '0: kd> !thread');
-    const joined = parseTranscript(concat(BOM_UTF8, utf8(THREAD_BLOCK), BOM_UTF8, utf8(second)));
+    const joined = parseTranscript(concatBytes(BOM_UTF8, utf8(THREAD_BLOCK), BOM_UTF8, utf8(second)));
     const plain = parseTranscript(THREAD_BLOCK + second);
     expect(plain.coverage.blocks).toBe(2);
     expect(joined.coverage.blocks).toBe(2);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../support/bytes.ts';
 import { isTranscriptError, parseTranscript, TranscriptError, type ParseOptions, type TranscriptModel } from '../../services/engine/index.ts';
 
 // Whatever it is fed, parseTranscript returns a model or throws a TranscriptError, and the same input always
@@ -94,16 +95,6 @@ function wellFormed(text: string): string {
 /** The text the byte decoder produces from `utf8(text)`: well-formed, without a leading byte-order mark. */
 function asDecoded(text: string): string {
   return wellFormed(text).replace(/^\ufeff/, '');
-}
-
-function concat(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- generators
@@ -211,7 +202,7 @@ describe('parseTranscript never throws anything but TranscriptError', () => {
     const prefixes = [[0x1f, 0x8b, 0x08], [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x02, 0xff], [0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff], Array.from(EXAMPLE_GZIP.subarray(0, 10))];
     fc.assert(
       fc.property(fc.constantFrom(...prefixes), fc.uint8Array({ maxLength: 4096 }), (prefix, bytes) => {
-        parseOutcome(concat(prefix, bytes));
+        parseOutcome(concatBytes(prefix, bytes));
       }),
       { numRuns: 300 },
     );

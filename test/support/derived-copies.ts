@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { utf16be } from './bytes.ts';
 
 /**
  * Copies of a transcript as real uploads arrive: other line ends, encodings and compression,
@@ -18,19 +19,13 @@ export function derivedCopies(text: string): DerivedCopy[] {
     { name: 'UTF-8 with BOM', bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]) },
     { name: 'UTF-16LE with BOM', bytes: Buffer.concat([Buffer.from([0xff, 0xfe]), utf16le]) },
     { name: 'UTF-16LE without BOM', bytes: utf16le },
-    { name: 'UTF-16BE without BOM', bytes: swapBytePairs(utf16le) },
+    { name: 'UTF-16BE without BOM', bytes: utf16be(text) },
     { name: 'gzip', bytes: gzipSync(Buffer.from(text, 'utf8')) },
     { name: 'gzip of UTF-16LE CRLF', bytes: gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(/\n/g, '\r\n'), 'utf16le')])) },
     { name: 'blockquoted', bytes: Buffer.from(blockquote(text), 'utf8') },
     { name: 'prose removed', bytes: Buffer.from(withoutProse(text), 'utf8') },
     { name: 'blocks in reverse order', bytes: Buffer.from(reverseBlocks(text), 'utf8') },
   ];
-}
-
-function swapBytePairs(bytes: Buffer): Buffer {
-  const swapped = Buffer.from(bytes);
-  swapped.swap16();
-  return swapped;
 }
 
 export function blockquote(text: string): string {

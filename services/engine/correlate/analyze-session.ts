@@ -1,10 +1,10 @@
 import type { SessionModel, ThreadEntity } from '../model/types.ts';
 import { compareText } from '../compare-text.ts';
 import { blameThread, meaningfulFrames } from './blame.ts';
-import { driverModule, isOsModule } from './os-modules.ts';
+import { driverModule, isOsModule, isRemoteFileModule } from './os-modules.ts';
 import { stronglyConnectedComponents } from './strongly-connected.ts';
 import type { ChainStep, Confidence, Finding, MissingHop, PatternId, RootBlocker } from './verdict-types.ts';
-import { buildWaitGraph, isUndumped, threadId, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
+import { buildWaitGraph, isUndumped, threadId, threadNode, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
 
 /** A wait this long is a hang, not a pause. */
 export const LONG_WAIT_MS = 60_000;
@@ -103,7 +103,6 @@ function onlyShortWaits(graph: WaitGraph, steps: GraphEdge[], victims: string[])
 }
 
 const IDLE_WAIT_REASONS = new Set(['WrQueue', 'WrLpcReceive', 'WrAlpcReceive', 'DelayExecution', 'Suspended', 'WrFreePage', 'WrPageOut', 'WrVirtualMemory']);
-const REMOTE_MODULES = /^(mup|rdbss|mrxsmb\d*|smb|csc|bowser)$/i;
 
 /**
  * A thread that waits long on nothing the transcript links further still says something: in a third-party
@@ -118,11 +117,11 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
     if (thread.state !== 'waiting' || thread.waitMs === null || thread.waitMs < LONG_WAIT_MS || IDLE_WAIT_REASONS.has(thread.waitReason ?? '')) continue;
     const blamed = blameThread(thread);
     const frames = meaningfulFrames(thread);
-    const remote = frames.slice(0, 3).some((frame) => frame.module !== null && REMOTE_MODULES.test(frame.module));
+    const remote = frames.slice(0, 3).some((frame) => isRemoteFileModule(frame.module));
     const thirdParty = blamed !== null && !isOsModule(blamed);
     if (!remote && !thirdParty) continue;
     const pattern: PatternId = thirdParty ? 'third-party-long-wait' : 'remote-file-io';
-    const rootBlocker = describeRoot(graph, threadNode(graph, thread));
+    const rootBlocker = describeRoot(graph, threadNode(graph, thread.key));
     extra.push({
       pattern,
       summary: summarise(pattern, rootBlocker, blamed, graph, new Set([id]), 1),
@@ -137,12 +136,6 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
     });
   }
   return extra;
-}
-
-function threadNode(graph: WaitGraph, thread: ThreadEntity): string {
-  const id = threadId(thread.key);
-  if (!graph.nodes.has(id)) graph.nodes.set(id, { id, kind: 'thread', ref: thread.key, label: `${thread.image ?? 'thread'} ${thread.address ?? thread.key}` });
-  return id;
 }
 
 /** Victims grouped by the module and the function where they wait, largest group first. */
@@ -295,7 +288,6 @@ interface PatternRule {
 }
 
 const kinds = (graph: WaitGraph, nodes: Set<string>) => new Set([...nodes].map((id) => graph.nodes.get(id)!.kind));
-const REMOTE_FILE_MODULES = /^(mup|rdbss|mrxsmb\d*|smb|srv\d?|bowser|netbt|csc)$/i;
 
 /** Ordered: the first rule that applies names the pattern (see docs/patterns.md). */
 const PATTERN_RULES: readonly PatternRule[] = [
@@ -316,9 +308,9 @@ const PATTERN_RULES: readonly PatternRule[] = [
     applies: ({ graph, nodes }) =>
       [...nodes].some((id) => {
         const node = graph.nodes.get(id)!;
-        if (node.kind === 'driver') return REMOTE_FILE_MODULES.test(driverModule(node.ref));
+        if (node.kind === 'driver') return isRemoteFileModule(driverModule(node.ref));
         const thread = node.kind === 'thread' ? graph.threads.get(node.ref) : undefined;
-        return thread !== undefined && meaningfulFrames(thread).slice(0, 3).some((frame) => frame.module !== null && REMOTE_FILE_MODULES.test(frame.module));
+        return thread !== undefined && meaningfulFrames(thread).slice(0, 3).some((frame) => isRemoteFileModule(frame.module));
       }),
   },
   { id: 'alpc-wait-chain', applies: ({ graph, nodes }) => kinds(graph, nodes).has('alpc-message') },

@@ -68,3 +68,10 @@ export function driverModule(driver: string): string {
   const name = driver.slice(driver.lastIndexOf('\\') + 1);
   return name.replace(/\.(sys|dll|exe)$/i, '');
 }
+
+/** MUP, RDBSS and the SMB redirector and transport: a wait here is file I/O to a remote path. */
+const REMOTE_FILE_MODULES = /^(mup|rdbss|mrxsmb\d*|smb|srv\d?|bowser|netbt|csc)$/i;
+
+export function isRemoteFileModule(module: string | null): boolean {
+  return module !== null && REMOTE_FILE_MODULES.test(module);
+}

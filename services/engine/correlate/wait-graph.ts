@@ -177,7 +177,8 @@ function node(graph: WaitGraph, id: string, kind: NodeKind, ref: string, label: 
   return id;
 }
 
-function threadNode(graph: WaitGraph, key: string): string {
+/** The node of a thread, its label written lazily. */
+export function threadNode(graph: WaitGraph, key: string): string {
   const id = threadId(key);
   if (graph.nodes.has(id)) return id;
   return node(graph, id, 'thread', key, () => {
