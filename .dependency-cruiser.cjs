@@ -31,8 +31,9 @@ module.exports = {
     },
     {
       name: 'no-circular',
+      comment: 'Cycles make modules impossible to read or test alone. (Prisma\'s generated client is its own business.)',
       severity: 'error',
-      from: {},
+      from: { pathNot: '^services/db/generated/' },
       to: { circular: true },
     },
     {

@@ -16,4 +16,4 @@ export * from './model/types.ts';
 export { analyzeTranscript, judge, type Analysis } from './correlate/analyze-transcript.ts';
 export * from './correlate/verdict-types.ts';
 export { signFinding, normaliseFrame, DEFAULT_SIGNATURE_RULES, SIGNATURE_RULES_VERSION, type HangSignature, type SignatureRuleSet } from './signature/generate-signature.ts';
-export { ClusterIndex, jaccard, type Assignment, type Cluster, type ClusterSignature } from './cluster/cluster-index.ts';
+export { ClusterIndex, jaccard, placeSignature, bucketKeyOf, type Assignment, type Cluster, type ClusterSignature, type PlacedSignature, type Placement } from './cluster/cluster-index.ts';

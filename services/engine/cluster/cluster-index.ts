@@ -50,6 +50,56 @@ export function jaccard(a: readonly string[], b: readonly string[]): number {
   return shared / (set.size + new Set(b).size - shared);
 }
 
+/** A signature already placed, as the placement of a new one sees it. */
+export interface PlacedSignature {
+  hash: string;
+  frameSet: readonly string[];
+  /** The cluster it belongs to now (after merges), and that cluster's creation order. */
+  clusterId: string;
+  clusterSequence: number | bigint;
+}
+
+export interface Placement {
+  /** The cluster the signature joins; null: it starts a new one. */
+  clusterId: string | null;
+  nearest?: { hash: string; similarity: number };
+  /** Younger clusters the signature links to `clusterId`: they merge into it. */
+  merged: string[];
+  explanation: string;
+}
+
+/** Near-duplicates are only looked for among signatures of the same pattern and blamed module. */
+export function bucketKeyOf(signature: Pick<ClusterSignature, 'pattern' | 'module'>): string {
+  return `${signature.pattern}|${signature.module ?? ''}`;
+}
+
+/**
+ * Where a signature not seen before goes, given the signatures of its bucket: the oldest cluster among those
+ * holding a near-duplicate (root frames at least `similarity` alike), which absorbs the others; or a new one.
+ * Pure: the in-memory index and the database both place signatures with it.
+ */
+export function placeSignature(signature: ClusterSignature, bucket: readonly PlacedSignature[], similarity: number): Placement {
+  const linked = new Map<string, number | bigint>();
+  let nearest: Placement['nearest'];
+  for (const other of bucket) {
+    const likeness = jaccard(signature.frameSet, other.frameSet);
+    if (likeness < similarity) continue;
+    linked.set(other.clusterId, other.clusterSequence);
+    if (!nearest || likeness > nearest.similarity || (likeness === nearest.similarity && other.hash < nearest.hash)) nearest = { hash: other.hash, similarity: likeness };
+  }
+  const bucketKey = bucketKeyOf(signature);
+  if (linked.size === 0) return { clusterId: null, merged: [], explanation: `new: no signature of ${bucketKey} shares ${similarity} of its root frames` };
+  const [oldest, ...younger] = [...linked.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).map(([id]) => id);
+  return {
+    clusterId: oldest!,
+    nearest,
+    merged: younger,
+    explanation:
+      `near-duplicate: same ${bucketKey}, root frames ${nearest!.similarity.toFixed(2)} similar to ${nearest!.hash} (threshold ${similarity})` +
+      (younger.length > 0 ? `; merged ${younger.join(', ')} into the older ${oldest}` : ''),
+  };
+}
+
 export class ClusterIndex {
   private readonly byHash = new Map<string, string>();
   private readonly clusters = new Map<string, Cluster>();
@@ -84,46 +134,26 @@ export class ClusterIndex {
   assign(signature: ClusterSignature): Assignment {
     const known = this.clusterOf(signature.hash);
     if (known) return { clusterId: known.id, created: false, rule: 'exact', merged: [], explanation: `exact: signature ${signature.hash} is already in ${known.id}` };
-    const bucketKey = `${signature.pattern}|${signature.module ?? ''}`;
+    const bucketKey = bucketKeyOf(signature);
     const bucket = this.buckets.get(bucketKey) ?? [];
-    const linked = new Map<string, Cluster>();
-    let nearest: Assignment['nearest'];
-    for (const other of bucket) {
-      const similarity = jaccard(signature.frameSet, other.frameSet);
-      if (similarity < this.similarity) continue;
+    const candidates = bucket.map((other) => {
       const cluster = this.clusterOf(other.hash)!;
-      linked.set(cluster.id, cluster);
-      if (!nearest || similarity > nearest.similarity || (similarity === nearest.similarity && other.hash < nearest.hash)) nearest = { hash: other.hash, similarity };
-    }
+      return { hash: other.hash, frameSet: other.frameSet, clusterId: cluster.id, clusterSequence: cluster.sequence };
+    });
+    const placement = placeSignature(signature, candidates, this.similarity);
     bucket.push(signature);
     this.buckets.set(bucketKey, bucket);
-    if (linked.size === 0) {
+    if (placement.clusterId === null) {
       const cluster: Cluster = { id: this.newId(++this.sequence), sequence: this.sequence, pattern: signature.pattern, module: signature.module, signatures: [signature], aliases: [] };
       this.clusters.set(cluster.id, cluster);
       this.byHash.set(signature.hash, cluster.id);
-      return {
-        clusterId: cluster.id,
-        created: true,
-        rule: 'new',
-        merged: [],
-        explanation: `new: no signature of ${bucketKey} shares ${this.similarity} of its root frames`,
-      };
+      return { clusterId: cluster.id, created: true, rule: 'new', merged: [], explanation: placement.explanation };
     }
-    const [oldest, ...younger] = [...linked.values()].sort((a, b) => a.sequence - b.sequence);
-    for (const cluster of younger) this.merge(oldest!, cluster);
-    oldest!.signatures.push(signature);
-    this.byHash.set(signature.hash, oldest!.id);
-    const merged = younger.map((cluster) => cluster.id);
-    return {
-      clusterId: oldest!.id,
-      created: false,
-      rule: 'near-duplicate',
-      nearest,
-      merged,
-      explanation:
-        `near-duplicate: same ${bucketKey}, root frames ${nearest!.similarity.toFixed(2)} similar to ${nearest!.hash} (threshold ${this.similarity})` +
-        (merged.length > 0 ? `; merged ${merged.join(', ')} into the older ${oldest!.id}` : ''),
-    };
+    const oldest = this.clusters.get(placement.clusterId)!;
+    for (const id of placement.merged) this.merge(oldest, this.clusters.get(id)!);
+    oldest.signatures.push(signature);
+    this.byHash.set(signature.hash, oldest.id);
+    return { clusterId: oldest.id, created: false, rule: 'near-duplicate', nearest: placement.nearest, merged: placement.merged, explanation: placement.explanation };
   }
 
   /**
@@ -146,7 +176,7 @@ export class ClusterIndex {
     const target = this.resolve(cluster.id)!;
     if (!existing) {
       target.signatures.push(signature);
-      const bucketKey = `${signature.pattern}|${signature.module ?? ''}`;
+      const bucketKey = bucketKeyOf(signature);
       this.buckets.set(bucketKey, [...(this.buckets.get(bucketKey) ?? []), signature]);
     }
     this.byHash.set(signature.hash, target.id);

@@ -1,0 +1,195 @@
+/**
+ * Stores one report's analysis in one transaction: the analysis row, its findings, their signatures and their
+ * clusters (with each cluster's servers and counts), and the report's new status. The report row is locked first,
+ * so a job run twice (a worker died after committing, or two workers raced) leaves exactly one analysis.
+ */
+import { placeSignature, bucketKeyOf, type HangSignature, type ModelSummary, type Verdict } from '../engine/index.ts';
+import type { Database } from '../db/create-prisma-client.ts';
+import { Prisma } from '../db/create-prisma-client.ts';
+
+type Transaction = Prisma.TransactionClient;
+
+export interface AnalysisToRecord {
+  reportId: string;
+  verdict: Verdict;
+  /** One per verdict finding, in the same order. */
+  signatures: HangSignature[];
+  modelSummary: ModelSummary;
+  engineVersion: string;
+  durationMs: number;
+  /** Near-duplicate threshold of the clustering (Jaccard of root frame sets). */
+  similarity: number;
+}
+
+export interface ClusterTouch {
+  clusterId: string;
+  /** The cluster did not exist before this report. */
+  created: boolean;
+  /** This report's server had not been seen in the cluster before. */
+  newServer: boolean;
+  serverCount: number;
+  /** Younger clusters merged into this one by this report's signatures. */
+  merged: string[];
+}
+
+export type RecordOutcome = { status: 'recorded'; tenantId: string; analysisId: string; clusters: ClusterTouch[] } | { status: 'already-analysed' } | { status: 'report-missing' };
+
+export async function recordAnalysis(db: Database, input: AnalysisToRecord): Promise<RecordOutcome> {
+  return db.$transaction(async (tx) => recordInTransaction(tx, input), { maxWait: 10_000, timeout: 60_000 });
+}
+
+async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Promise<RecordOutcome> {
+  const [report] = await tx.$queryRaw<{ tenant_id: string; server_id: string; status: string; received_at: Date }[]>`
+    SELECT tenant_id, server_id, status::text AS status, received_at FROM reports WHERE id = ${input.reportId}::uuid FOR UPDATE`;
+  if (!report) return { status: 'report-missing' };
+  if (report.status === 'analysed') return { status: 'already-analysed' };
+  const { tenant_id: tenantId, server_id: serverId, received_at: seenAt } = report;
+
+  await tx.analysis.deleteMany({ where: { reportId: input.reportId } });
+  const analysis = await tx.analysis.create({
+    data: {
+      reportId: input.reportId,
+      tenantId,
+      verdictKind: input.verdict.verdict,
+      summary: input.verdict.summary,
+      verdict: input.verdict as unknown as Prisma.InputJsonValue,
+      modelSummary: input.modelSummary as unknown as Prisma.InputJsonValue,
+      engineVersion: input.engineVersion,
+      rulesVersion: input.signatures[0]?.rulesVersion ?? 'none',
+      durationMs: Math.round(input.durationMs),
+    },
+  });
+
+  const placements = new Map<string, { created: boolean; merged: string[] }>();
+  for (const [ordinal, finding] of input.verdict.findings.entries()) {
+    const signature = input.signatures[ordinal];
+    if (!signature) throw new Error(`finding ${ordinal} of report ${input.reportId} has no signature`);
+    const placed = await placeInCluster(tx, tenantId, signature, seenAt, input.similarity);
+    const previous = placements.get(placed.clusterId);
+    placements.set(placed.clusterId, { created: (previous?.created ?? false) || placed.created, merged: [...(previous?.merged ?? []), ...placed.merged] });
+    await tx.finding.create({
+      data: {
+        analysisId: analysis.id,
+        reportId: input.reportId,
+        tenantId,
+        serverId,
+        ordinal,
+        pattern: finding.pattern,
+        blamedModule: finding.blamedModule,
+        confidence: finding.confidence,
+        summary: finding.summary,
+        signatureId: placed.signatureId,
+        clusterId: placed.clusterId,
+      },
+    });
+  }
+
+  const clusters: ClusterTouch[] = [];
+  for (const [clusterId, placement] of placements) {
+    clusters.push({ clusterId, ...placement, ...(await countReportInCluster(tx, clusterId, serverId, tenantId, seenAt)) });
+  }
+  await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null } });
+  return { status: 'recorded', tenantId, analysisId: analysis.id, clusters };
+}
+
+interface PlacedFinding {
+  clusterId: string;
+  signatureId: string;
+  created: boolean;
+  merged: string[];
+}
+
+/**
+ * A signature seen before keeps its cluster; a new one is placed among its bucket's signatures by the engine's
+ * `placeSignature`. Placement in a bucket is serialised by an advisory lock, so concurrent workers agree.
+ */
+async function placeInCluster(tx: Transaction, tenantId: string, signature: HangSignature, seenAt: Date, similarity: number): Promise<PlacedFinding> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${tenantId}|${bucketKeyOf(signature)}`}, 0))`;
+  const known = await tx.signature.findUnique({ where: { tenantId_hash: { tenantId, hash: signature.hash } }, select: { id: true, clusterId: true } });
+  if (known) {
+    await tx.$executeRaw`UPDATE signatures SET last_seen_at = GREATEST(last_seen_at, ${seenAt}) WHERE id = ${known.id}::uuid`;
+    return { clusterId: known.clusterId, signatureId: known.id, created: false, merged: [] };
+  }
+
+  const bucket = await tx.signature.findMany({
+    where: { tenantId, pattern: signature.pattern, blamedModule: signature.module },
+    select: { hash: true, frameSet: true, clusterId: true, cluster: { select: { sequence: true } } },
+  });
+  const placement = placeSignature(
+    signature,
+    bucket.map((other) => ({ hash: other.hash, frameSet: other.frameSet, clusterId: other.clusterId, clusterSequence: other.cluster.sequence })),
+    similarity,
+  );
+  let clusterId = placement.clusterId;
+  if (clusterId === null) {
+    const cluster = await tx.cluster.create({
+      data: { tenantId, pattern: signature.pattern, blamedModule: signature.module, signatureText: signature.text, aliases: [], firstSeenAt: seenAt, lastSeenAt: seenAt },
+    });
+    clusterId = cluster.id;
+  }
+  for (const younger of placement.merged) await mergeCluster(tx, younger, clusterId);
+  const created = await tx.signature.create({
+    data: {
+      tenantId,
+      hash: signature.hash,
+      text: signature.text,
+      rulesVersion: signature.rulesVersion,
+      pattern: signature.pattern,
+      blamedModule: signature.module,
+      frameSet: signature.frameSet,
+      notes: signature.notes,
+      clusterId,
+      placement: placement.explanation,
+      firstSeenAt: seenAt,
+      lastSeenAt: seenAt,
+    },
+  });
+  return { clusterId, signatureId: created.id, created: placement.clusterId === null, merged: placement.merged };
+}
+
+/** `from` becomes an alias of the older `into`: its signatures, findings and servers move over. */
+async function mergeCluster(tx: Transaction, from: string, into: string): Promise<void> {
+  await tx.$executeRaw`UPDATE signatures SET cluster_id = ${into}::uuid WHERE cluster_id = ${from}::uuid`;
+  await tx.$executeRaw`UPDATE findings SET cluster_id = ${into}::uuid WHERE cluster_id = ${from}::uuid`;
+  await tx.$executeRaw`
+    INSERT INTO cluster_servers (cluster_id, server_id, tenant_id, first_seen_at, last_seen_at, report_count)
+    SELECT ${into}::uuid, server_id, tenant_id, first_seen_at, last_seen_at, report_count FROM cluster_servers WHERE cluster_id = ${from}::uuid
+    ON CONFLICT (cluster_id, server_id) DO UPDATE SET
+      first_seen_at = LEAST(cluster_servers.first_seen_at, EXCLUDED.first_seen_at),
+      last_seen_at = GREATEST(cluster_servers.last_seen_at, EXCLUDED.last_seen_at),
+      report_count = cluster_servers.report_count + EXCLUDED.report_count`;
+  await tx.$executeRaw`DELETE FROM cluster_servers WHERE cluster_id = ${from}::uuid`;
+  await tx.$executeRaw`
+    UPDATE clusters AS target SET
+      aliases = array_cat(array_append(target.aliases, source.id), source.aliases),
+      first_seen_at = LEAST(target.first_seen_at, source.first_seen_at),
+      last_seen_at = GREATEST(target.last_seen_at, source.last_seen_at),
+      report_count = target.report_count + source.report_count,
+      server_count = (SELECT count(*) FROM cluster_servers WHERE cluster_id = ${into}::uuid),
+      updated_at = now()
+    FROM clusters AS source WHERE target.id = ${into}::uuid AND source.id = ${from}::uuid`;
+  await tx.$executeRaw`UPDATE clusters SET merged_into_id = ${into}::uuid, aliases = '{}', server_count = 0, report_count = 0, updated_at = now() WHERE id = ${from}::uuid`;
+}
+
+/** One report counts once per cluster, however many of its findings landed there. */
+async function countReportInCluster(tx: Transaction, clusterId: string, serverId: string, tenantId: string, seenAt: Date): Promise<{ newServer: boolean; serverCount: number }> {
+  const [membership] = await tx.$queryRaw<{ inserted: boolean }[]>`
+    INSERT INTO cluster_servers (cluster_id, server_id, tenant_id, first_seen_at, last_seen_at, report_count)
+    VALUES (${clusterId}::uuid, ${serverId}::uuid, ${tenantId}::uuid, ${seenAt}, ${seenAt}, 1)
+    ON CONFLICT (cluster_id, server_id) DO UPDATE SET
+      first_seen_at = LEAST(cluster_servers.first_seen_at, EXCLUDED.first_seen_at),
+      last_seen_at = GREATEST(cluster_servers.last_seen_at, EXCLUDED.last_seen_at),
+      report_count = cluster_servers.report_count + 1
+    RETURNING (xmax = 0) AS inserted`;
+  const newServer = membership?.inserted ?? false;
+  const [cluster] = await tx.$queryRaw<{ server_count: number }[]>`
+    UPDATE clusters SET
+      report_count = report_count + 1,
+      server_count = server_count + ${newServer ? 1 : 0},
+      first_seen_at = LEAST(first_seen_at, ${seenAt}),
+      last_seen_at = GREATEST(last_seen_at, ${seenAt}),
+      updated_at = now()
+    WHERE id = ${clusterId}::uuid
+    RETURNING server_count`;
+  return { newServer, serverCount: cluster?.server_count ?? 0 };
+}

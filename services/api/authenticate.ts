@@ -1,0 +1,33 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateApiKey, type Caller } from '../auth/api-keys.ts';
+import type { ApiKeyScope, Database } from '../db/create-prisma-client.ts';
+import { AppError } from './app-error.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+/** A preHandler that admits requests whose `Authorization: Bearer <key>` holds `scope` (admin holds every scope). */
+export function requireScope(db: Database, scope: ApiKeyScope) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization ?? '';
+    const key = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+    if (!key) throw new AppError('unauthenticated', 'send the API key as Authorization: Bearer <key>');
+    let caller: Caller | null;
+    try {
+      caller = await authenticateApiKey(db, key);
+    } catch (error) {
+      throw new AppError('dependency-unavailable', 'the API key could not be checked', { cause: error });
+    }
+    if (!caller) throw new AppError('unauthenticated', 'the API key is not valid');
+    if (!caller.scopes.has(scope) && !caller.scopes.has('admin')) throw new AppError('forbidden', `this API key lacks the "${scope}" scope`);
+    request.caller = caller;
+  };
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new AppError('unauthenticated', 'no API key');
+  return request.caller;
+}

@@ -1,0 +1,82 @@
+/** The HTTP API (Fastify): routes, content types, authentication, and errors as problem+json at this edge only. */
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/create-prisma-client.ts';
+import type { Logger } from '../logging/create-logger.ts';
+import type { AnalysisQueue } from '../queue/analysis-queue.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
+import { registerHealthRoutes } from './routes/health-routes.ts';
+import { RAW_TRANSCRIPT_TYPES, registerReportRoutes } from './routes/report-routes.ts';
+
+export interface ApiDependencies {
+  db: Database;
+  objectStore: ObjectStore;
+  queue: AnalysisQueue;
+  redis: Redis;
+  logger: Logger;
+  maxUploadBytes: number;
+  dedupeWindowMs: number;
+  /** Base of the links in answers; unset: taken from the request's Host. */
+  publicUrl: string | undefined;
+}
+
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: JSON_BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    // Uploads of hundreds of MiB over slow links: no overall request timeout, but idle sockets are closed.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+  });
+
+  // Transcripts are streamed to object storage as they arrive, never buffered: the parser hands the raw stream on.
+  app.addContentTypeParser(RAW_TRANSCRIPT_TYPES, (_request, payload, done) => done(null, payload));
+  await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20, fieldSize: 4096, parts: 25 } });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code, detail: appError.message }, 'request refused');
+    if (appError.code === 'dependency-unavailable') reply.header('retry-after', '5');
+    // A refused upload may still be streaming in: close the connection instead of reading the rest.
+    if (appError.status === 413) reply.header('connection', 'close');
+    return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.url));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const problem = toProblem(new AppError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`), request.url);
+    return reply.code(404).type('application/problem+json').send(problem);
+  });
+
+  const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
+  await registerHealthRoutes(app, deps);
+  await registerReportRoutes(app, { deps, baseUrlOf });
+  return app;
+}
+
+const FASTIFY_STATUS_CODES: Partial<Record<number, AppErrorCode>> = {
+  400: 'bad-request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+};
+
+/** Fastify's own errors (415 for an unknown content type, 413, bad JSON...) keep their status in our format. */
+function toAppError(error: FastifyError): AppError {
+  if (isAppError(error)) return error;
+  const status = error.statusCode ?? 500;
+  const code = FASTIFY_STATUS_CODES[status];
+  if (code === 'unsupported-media-type') {
+    return new AppError(code, `send the transcript as ${RAW_TRANSCRIPT_TYPES.join(', ')} or multipart/form-data`);
+  }
+  if (code === 'payload-too-large') return new AppError(code, error.message);
+  if (code) return new AppError(code, error.message);
+  return new AppError('internal', 'an unexpected error occurred', { cause: error });
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/build-api.ts';
+import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
+import type { Runtime } from './open-runtime.ts';
+
+export interface ApiHandle {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The HTTP API process: listens on HANGSLEUTH_HOST:HANGSLEUTH_PORT until closed. */
+export async function startApi(runtime: Runtime): Promise<ApiHandle> {
+  const { config, logger, db, objectStore } = runtime;
+  const redis = createProducerConnection(config.redisUrl);
+  redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error (uploads are still accepted; the reconciler queues them)'));
+  const queue = createAnalysisQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs }, redis);
+  queue.on('error', (error) => logger.debug({ err: error }, 'queue error'));
+  const app = await buildApi({ db, objectStore, queue, redis, logger, maxUploadBytes: config.maxUploadBytes, dedupeWindowMs: config.dedupeWindowMs, publicUrl: config.publicUrl });
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

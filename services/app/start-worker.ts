@@ -1,0 +1,59 @@
+import type { Worker } from 'bullmq';
+import packageJson from '../../package.json' with { type: 'json' };
+import { createEnginePool } from '../../workers/analysis/engine-pool.ts';
+import { startAnalysisWorker } from '../../workers/analysis/analysis-worker.ts';
+import { reconcileReports } from '../../workers/reconcile/reconcile-reports.ts';
+import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
+import type { Runtime } from './open-runtime.ts';
+
+export const ENGINE_VERSION = `hangsleuth/${packageJson.version}`;
+/** Near-duplicate threshold of fleet clustering (docs/patterns.md). */
+export const CLUSTER_SIMILARITY = 0.5;
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Runs one reconciler pass now (it also runs at start and every RECONCILE_INTERVAL_MS). */
+  reconcile(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The analysis worker process: the BullMQ worker, its engine threads, and the reconciler. */
+export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
+  const { config, logger, db, objectStore } = runtime;
+  const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb });
+  const worker = startAnalysisWorker(
+    { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY },
+    { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },
+  );
+  const redis = createProducerConnection(config.redisUrl);
+  redis.on('error', (error) => logger.debug({ err: error }, 'reconciler redis connection error'));
+  const queue = createAnalysisQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs }, redis);
+  queue.on('error', (error) => logger.debug({ err: error }, 'reconciler queue error'));
+
+  let running: Promise<void> | null = null;
+  const reconcile = () => {
+    running ??= reconcileReports(db, queue, logger, { graceMs: config.reconciler.graceMs })
+      .then(() => undefined)
+      .catch((error: unknown) => logger.warn({ err: error }, 'reconciler pass failed; it runs again at its next interval'))
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  void reconcile();
+  const timer = setInterval(() => void reconcile(), config.reconciler.intervalMs);
+  timer.unref();
+
+  return {
+    worker,
+    reconcile,
+    async close() {
+      clearInterval(timer);
+      await running;
+      await worker.close();
+      await engine.close();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

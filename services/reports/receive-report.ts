@@ -1,0 +1,178 @@
+/**
+ * Receiving a transcript: stream it to object storage (hashing and metering on the way), commit its report row,
+ * then enqueue its analysis. The caller is answered 2xx only once both the object and the row are stored, so an
+ * acknowledged report is never lost; a failure before that leaves nothing behind and answers 503.
+ */
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { Database } from '../db/create-prisma-client.ts';
+import { Prisma } from '../db/create-prisma-client.ts';
+import type { Logger } from '../logging/create-logger.ts';
+import { enqueueAnalysis, type AnalysisQueue } from '../queue/analysis-queue.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { AppError } from '../api/app-error.ts';
+import { BodyTooLargeError, MeteredStream } from './metered-stream.ts';
+
+export interface ReceiveReportDependencies {
+  db: Database;
+  objectStore: ObjectStore;
+  queue: AnalysisQueue;
+  logger: Logger;
+  maxUploadBytes: number;
+  dedupeWindowMs: number;
+}
+
+export interface ReportMetadata {
+  serverName: string;
+  contentType: string;
+  fileName?: string | undefined;
+  idempotencyKey?: string | undefined;
+  ticketId?: string | undefined;
+  osVersion?: string | undefined;
+  collectedAt?: Date | undefined;
+  /** Content-Length when the client sent one: a body announced too large is refused before it is read. */
+  declaredLength?: number | undefined;
+}
+
+export interface ReceivedReport {
+  reportId: string;
+  duplicate: boolean;
+}
+
+const SERVER_NAME = /^[^\u0000-\u001f\u007f]{1,255}$/;
+
+export async function receiveReport(deps: ReceiveReportDependencies, tenantId: string, metadata: ReportMetadata, body: Readable): Promise<ReceivedReport> {
+  const serverName = metadata.serverName.trim();
+  if (!SERVER_NAME.test(serverName)) throw new AppError('bad-request', 'server must be a name of 1 to 255 printable characters');
+  if (metadata.declaredLength !== undefined && metadata.declaredLength > deps.maxUploadBytes) {
+    throw new AppError('payload-too-large', `the transcript is ${metadata.declaredLength} bytes; the limit is ${deps.maxUploadBytes}`);
+  }
+  if (metadata.idempotencyKey) {
+    const existing = await findByIdempotencyKey(deps.db, tenantId, metadata.idempotencyKey);
+    if (existing) {
+      body.resume();
+      return { reportId: existing, duplicate: true };
+    }
+  }
+
+  const reportId = randomUUID();
+  const objectKey = `transcripts/${tenantId}/${reportId}`;
+  const meter = new MeteredStream(deps.maxUploadBytes);
+  await storeObject(deps, objectKey, body, meter, metadata.contentType);
+  const sha256 = meter.sha256();
+  if (meter.byteLength === 0) {
+    await discardObject(deps, objectKey);
+    throw new AppError('bad-request', 'the transcript is empty');
+  }
+
+  const duplicateOf = await findRecentDuplicate(deps, tenantId, serverName, sha256).catch(async (error: unknown) => {
+    await discardObject(deps, objectKey);
+    throw error;
+  });
+  if (duplicateOf) {
+    await discardObject(deps, objectKey);
+    return { reportId: duplicateOf, duplicate: true };
+  }
+
+  try {
+    await deps.db.$transaction(async (tx) => {
+      const now = new Date();
+      const server = await tx.server.upsert({
+        where: { tenantId_name: { tenantId, name: serverName } },
+        create: { tenantId, name: serverName, firstSeenAt: now, lastSeenAt: now, reportCount: 1 },
+        update: { lastSeenAt: now, reportCount: { increment: 1 } },
+      });
+      await tx.report.create({
+        data: {
+          id: reportId,
+          tenantId,
+          serverId: server.id,
+          contentSha256: sha256,
+          byteSize: BigInt(meter.byteLength),
+          objectKey,
+          contentType: metadata.contentType,
+          fileName: metadata.fileName ?? null,
+          idempotencyKey: metadata.idempotencyKey ?? null,
+          ticketId: metadata.ticketId ?? null,
+          osVersion: metadata.osVersion ?? null,
+          collectedAt: metadata.collectedAt ?? null,
+          receivedAt: now,
+        },
+      });
+    });
+  } catch (error) {
+    await discardObject(deps, objectKey);
+    if (metadata.idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      const winner = await findByIdempotencyKey(deps.db, tenantId, metadata.idempotencyKey);
+      if (winner) return { reportId: winner, duplicate: true };
+    }
+    throw new AppError('dependency-unavailable', 'the report could not be recorded; nothing was kept', { cause: error });
+  }
+
+  await queueReport(deps, reportId);
+  deps.logger.info({ reportId, tenantId, server: serverName, bytes: meter.byteLength }, 'report received');
+  return { reportId, duplicate: false };
+}
+
+async function storeObject(deps: ReceiveReportDependencies, objectKey: string, body: Readable, meter: MeteredStream, contentType: string): Promise<void> {
+  try {
+    await Promise.all([pipeline(body, meter), deps.objectStore.put(objectKey, meter, contentType)]);
+  } catch (error) {
+    body.destroy();
+    meter.destroy();
+    await discardObject(deps, objectKey);
+    if (error instanceof BodyTooLargeError || meter.byteLength > deps.maxUploadBytes) {
+      throw new AppError('payload-too-large', `the transcript is larger than the limit of ${deps.maxUploadBytes} bytes`);
+    }
+    if (isClientAbort(error)) throw new AppError('bad-request', 'the upload was interrupted before its end', { cause: error });
+    throw new AppError('dependency-unavailable', 'the transcript could not be stored; nothing was kept', { cause: error });
+  }
+}
+
+function isClientAbort(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted';
+}
+
+/** Enqueue, then mark queued. When Redis is away the row stays `received` and the reconciler enqueues it later. */
+async function queueReport(deps: ReceiveReportDependencies, reportId: string): Promise<void> {
+  try {
+    await enqueueAnalysis(deps.queue, reportId);
+    await deps.db.report.updateMany({ where: { id: reportId, status: 'received' }, data: { status: 'queued', queuedAt: new Date() } });
+  } catch (error) {
+    deps.logger.warn({ reportId, err: error }, 'report stored but not queued yet; the reconciler will queue it');
+  }
+}
+
+async function findByIdempotencyKey(db: Database, tenantId: string, idempotencyKey: string): Promise<string | null> {
+  try {
+    const row = await db.report.findUnique({ where: { tenantId_idempotencyKey: { tenantId, idempotencyKey } }, select: { id: true } });
+    return row?.id ?? null;
+  } catch (error) {
+    throw new AppError('dependency-unavailable', 'the database is unavailable', { cause: error });
+  }
+}
+
+async function findRecentDuplicate(deps: ReceiveReportDependencies, tenantId: string, serverName: string, sha256: string): Promise<string | null> {
+  if (deps.dedupeWindowMs <= 0) return null;
+  try {
+    const row = await deps.db.report.findFirst({
+      where: { tenantId, contentSha256: sha256, server: { name: serverName }, receivedAt: { gte: new Date(Date.now() - deps.dedupeWindowMs) } },
+      orderBy: { receivedAt: 'desc' },
+      select: { id: true },
+    });
+    return row?.id ?? null;
+  } catch (error) {
+    throw new AppError('dependency-unavailable', 'the database is unavailable', { cause: error });
+  }
+}
+
+/** Best effort: an object without a row is unreachable garbage, never an acknowledged report. */
+async function discardObject(deps: ReceiveReportDependencies, objectKey: string): Promise<void> {
+  try {
+    await deps.objectStore.delete(objectKey);
+  } catch (error) {
+    deps.logger.warn({ objectKey, err: error }, 'could not delete an unacknowledged object');
+  }
+}

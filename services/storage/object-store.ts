@@ -1,0 +1,109 @@
+/** Transcripts in S3-compatible object storage (AWS S3, MinIO, R2, s3rver): the only module that talks S3. */
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  NoSuchKey,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import type { ObjectStoreConfig } from '../config/load-config.ts';
+
+export interface ObjectStore {
+  readonly bucket: string;
+  /** Streams `body` to `key` (multipart above one part); resolves once the object is durably stored. */
+  put(key: string, body: Readable, contentType: string): Promise<void>;
+  /** The object as a stream, or null when it does not exist. */
+  open(key: string): Promise<{ body: Readable; byteLength: number | undefined } | null>;
+  /** The whole object in memory; refuses objects larger than `maxBytes`. */
+  read(key: string, maxBytes: number): Promise<Buffer>;
+  delete(key: string): Promise<void>;
+  /** Creates the bucket when it does not exist. */
+  ensureBucket(): Promise<void>;
+  /** Throws when the store cannot be reached (readiness checks). */
+  ping(): Promise<void>;
+  close(): void;
+}
+
+export class ObjectTooLargeError extends Error {
+  override readonly name = 'ObjectTooLargeError';
+}
+
+export class ObjectMissingError extends Error {
+  override readonly name = 'ObjectMissingError';
+}
+
+export function createObjectStore(config: ObjectStoreConfig, endpoint = config.endpoint): ObjectStore {
+  const client = new S3Client({
+    endpoint,
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    credentials: config.accessKeyId && config.secretAccessKey ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } : undefined,
+    // A store that does not answer must fail the request, not hold it: the API answers 503 and the worker retries.
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000 },
+    maxAttempts: 3,
+  });
+  const bucket = config.bucket;
+
+  return {
+    bucket,
+    async put(key, body, contentType) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        partSize: config.partSizeBytes,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    },
+    async open(key) {
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return { body: answer.Body as Readable, byteLength: answer.ContentLength };
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return null;
+        throw error;
+      }
+    },
+    async read(key, maxBytes) {
+      const object = await this.open(key);
+      if (!object) throw new ObjectMissingError(`object ${key} does not exist in bucket ${bucket}`);
+      if (object.byteLength !== undefined && object.byteLength > maxBytes) {
+        object.body.destroy();
+        throw new ObjectTooLargeError(`object ${key} holds ${object.byteLength} bytes, more than ${maxBytes}`);
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of object.body) {
+        total += (chunk as Buffer).length;
+        if (total > maxBytes) {
+          object.body.destroy();
+          throw new ObjectTooLargeError(`object ${key} is larger than ${maxBytes} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks, total);
+    },
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async ensureBucket() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status !== 404) throw error;
+        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      }
+    },
+    async ping() {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    },
+    close() {
+      client.destroy();
+    },
+  };
+}

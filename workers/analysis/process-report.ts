@@ -1,0 +1,74 @@
+/**
+ * One analysis job: fetch (report row, transcript object) → transform (the engine, in a budgeted thread) → save
+ * (one transaction). Expected outcomes are returned as a status; only transient failures (PostgreSQL, object
+ * storage) throw, so that BullMQ retries them with backoff.
+ */
+import type { Database } from '../../services/db/create-prisma-client.ts';
+import type { Logger } from '../../services/logging/create-logger.ts';
+import { recordAnalysis, type ClusterTouch } from '../../services/analysis/record-analysis.ts';
+import { ObjectMissingError, ObjectTooLargeError, type ObjectStore } from '../../services/storage/object-store.ts';
+import type { EnginePool } from './engine-pool.ts';
+
+export interface ProcessReportDependencies {
+  db: Database;
+  objectStore: ObjectStore;
+  engine: EnginePool;
+  logger: Logger;
+  engineVersion: string;
+  maxTranscriptBytes: number;
+  similarity: number;
+}
+
+export type ProcessOutcome =
+  | { status: 'analysed'; clusters: ClusterTouch[] }
+  | { status: 'failed'; code: string; message: string }
+  | { status: 'skipped'; reason: string };
+
+export async function processReport(deps: ProcessReportDependencies, reportId: string): Promise<ProcessOutcome> {
+  const log = deps.logger.child({ reportId });
+  const claimed = await deps.db.report.updateMany({
+    where: { id: reportId, status: { in: ['received', 'queued', 'analysing'] } },
+    data: { status: 'analysing', startedAt: new Date(), attempts: { increment: 1 } },
+  });
+  if (claimed.count === 0) {
+    const report = await deps.db.report.findUnique({ where: { id: reportId }, select: { status: true } });
+    return { status: 'skipped', reason: report ? `the report is already ${report.status}` : 'the report does not exist' };
+  }
+  const report = await deps.db.report.findUniqueOrThrow({ where: { id: reportId }, select: { objectKey: true } });
+
+  let bytes: Buffer;
+  try {
+    bytes = await deps.objectStore.read(report.objectKey, deps.maxTranscriptBytes);
+  } catch (error) {
+    if (error instanceof ObjectMissingError) return fail(deps, reportId, 'transcript-missing', error.message);
+    if (error instanceof ObjectTooLargeError) return fail(deps, reportId, 'too-large', error.message);
+    throw error;
+  }
+
+  const outcome = await deps.engine.analyse(bytes);
+  if (!outcome.ok) {
+    log.warn({ code: outcome.code }, outcome.message);
+    return fail(deps, reportId, outcome.code, outcome.message);
+  }
+  const recorded = await recordAnalysis(deps.db, {
+    reportId,
+    verdict: outcome.verdict,
+    signatures: outcome.signatures,
+    modelSummary: outcome.modelSummary,
+    engineVersion: deps.engineVersion,
+    durationMs: outcome.durationMs,
+    similarity: deps.similarity,
+  });
+  if (recorded.status !== 'recorded') return { status: 'skipped', reason: recorded.status };
+  log.info({ verdict: outcome.verdict.verdict, findings: outcome.verdict.findings.length, durationMs: Math.round(outcome.durationMs) }, 'report analysed');
+  return { status: 'analysed', clusters: recorded.clusters };
+}
+
+/** Bad input fails once, with its reason, and is not retried. */
+async function fail(deps: ProcessReportDependencies, reportId: string, code: string, message: string): Promise<ProcessOutcome> {
+  await deps.db.report.updateMany({
+    where: { id: reportId, status: { not: 'analysed' } },
+    data: { status: 'failed', errorCode: code, error: message, finishedAt: new Date() },
+  });
+  return { status: 'failed', code, message };
+}
