@@ -10,4 +10,4 @@ process.stdout.on('error', (error) => {
 
 register();
 const { main } = await import('../services/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2), process.env);

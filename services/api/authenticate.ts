@@ -9,8 +9,11 @@ declare module 'fastify' {
   }
 }
 
-/** A preHandler that admits requests whose `Authorization: Bearer <key>` holds `scope` (admin holds every scope). */
-export function requireScope(db: Database, scope: ApiKeyScope) {
+/**
+ * A preHandler that admits requests whose `Authorization: Bearer <key>` holds one of `scopes` (admin holds every
+ * scope).
+ */
+export function requireScope(db: Database, ...scopes: ApiKeyScope[]) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? '';
     const key = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
@@ -22,7 +25,9 @@ export function requireScope(db: Database, scope: ApiKeyScope) {
       throw new AppError('dependency-unavailable', 'the API key could not be checked', { cause: error });
     }
     if (!caller) throw new AppError('unauthenticated', 'the API key is not valid');
-    if (!caller.scopes.has(scope) && !caller.scopes.has('admin')) throw new AppError('forbidden', `this API key lacks the "${scope}" scope`);
+    if (!caller.scopes.has('admin') && !scopes.some((scope) => caller.scopes.has(scope))) {
+      throw new AppError('forbidden', `this API key lacks the ${scopes.map((scope) => `"${scope}"`).join(' or ')} scope`);
+    }
     request.caller = caller;
   };
 }

@@ -62,7 +62,8 @@ export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrl
     });
   });
 
-  app.get<{ Params: { id: string } }>('/v1/reports/:id', { preHandler: requireScope(db, 'read') }, async (request) => {
+  // An uploading client (the portal, `hangsleuth upload --wait`) may follow its reports' status.
+  app.get<{ Params: { id: string } }>('/v1/reports/:id', { preHandler: requireScope(db, 'read', 'upload') }, async (request) => {
     const view = await loadReportView(db, callerOf(request).tenantId, request.params.id, baseUrlOf(request));
     if (!view) throw new AppError('not-found', `no report ${request.params.id}`);
     return view;
