@@ -7,6 +7,7 @@ import type { Logger } from '../logging/create-logger.ts';
 import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
+import { registerClusterRoutes } from './routes/cluster-routes.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { RAW_TRANSCRIPT_TYPES, registerReportRoutes } from './routes/report-routes.ts';
 
@@ -56,6 +57,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
   await registerReportRoutes(app, { deps, baseUrlOf });
+  await registerClusterRoutes(app, { db: deps.db, baseUrlOf });
   return app;
 }
 
