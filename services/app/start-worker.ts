@@ -20,7 +20,7 @@ export interface WorkerHandle {
 /** The analysis worker process: the BullMQ worker, its engine threads, and the reconciler. */
 export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
   const { config, logger, db, objectStore } = runtime;
-  const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb });
+  const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb, maxTranscriptBytes: config.maxUploadBytes });
   const worker = startAnalysisWorker(
     { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY },
     { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },

@@ -10,7 +10,7 @@ export {
 export { TranscriptError, isTranscriptError, type TranscriptErrorCode } from './decode/transcript-error.ts';
 export { parseTranscript, type ParseOptions } from './parse-transcript.ts';
 export { TranscriptReader, type ReaderOptions } from './parse/transcript-reader.ts';
-export { summariseModel, type ModelSummary } from './model/summary.ts';
+export { summariseModel, hasDebuggerOutput, type ModelSummary } from './model/summary.ts';
 export { fieldLines } from './model/evidence.ts';
 export * from './model/types.ts';
 export { analyzeTranscript, judge, type Analysis } from './correlate/analyze-transcript.ts';

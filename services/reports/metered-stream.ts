@@ -10,7 +10,8 @@ export class BodyTooLargeError extends Error {
 
 /** Passes bytes through while counting them and hashing them (SHA-256); errors past `limit` bytes. */
 export class MeteredStream extends Transform {
-  byteLength = 0;
+  // Not `byteLength`: the S3 uploader reads a body's `byteLength` as its size before it is streamed.
+  bytesSeen = 0;
   private readonly hash = createHash('sha256');
 
   constructor(private readonly limit: number) {
@@ -18,8 +19,8 @@ export class MeteredStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.byteLength += chunk.length;
-    if (this.byteLength > this.limit) {
+    this.bytesSeen += chunk.length;
+    if (this.bytesSeen > this.limit) {
       callback(new BodyTooLargeError(this.limit));
       return;
     }

@@ -61,7 +61,7 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
   const meter = new MeteredStream(deps.maxUploadBytes);
   await storeObject(deps, objectKey, body, meter, metadata.contentType);
   const sha256 = meter.sha256();
-  if (meter.byteLength === 0) {
+  if (meter.bytesSeen === 0) {
     await discardObject(deps, objectKey);
     throw new AppError('bad-request', 'the transcript is empty');
   }
@@ -89,7 +89,7 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
           tenantId,
           serverId: server.id,
           contentSha256: sha256,
-          byteSize: BigInt(meter.byteLength),
+          byteSize: BigInt(meter.bytesSeen),
           objectKey,
           contentType: metadata.contentType,
           fileName: metadata.fileName ?? null,
@@ -111,7 +111,7 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
   }
 
   await queueReport(deps, reportId);
-  deps.logger.info({ reportId, tenantId, server: serverName, bytes: meter.byteLength }, 'report received');
+  deps.logger.info({ reportId, tenantId, server: serverName, bytes: meter.bytesSeen }, 'report received');
   return { reportId, duplicate: false };
 }
 
@@ -122,7 +122,7 @@ async function storeObject(deps: ReceiveReportDependencies, objectKey: string, b
     body.destroy();
     meter.destroy();
     await discardObject(deps, objectKey);
-    if (error instanceof BodyTooLargeError || meter.byteLength > deps.maxUploadBytes) {
+    if (error instanceof BodyTooLargeError || meter.bytesSeen > deps.maxUploadBytes) {
       throw new AppError('payload-too-large', `the transcript is larger than the limit of ${deps.maxUploadBytes} bytes`);
     }
     if (isClientAbort(error)) throw new AppError('bad-request', 'the upload was interrupted before its end', { cause: error });

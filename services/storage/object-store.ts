@@ -45,6 +45,18 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
     requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000 },
     maxAttempts: 3,
   });
+  // S3 errors do not say which call failed; the logs should.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error instanceof Error) error.message = `${context.commandName ?? 'S3 call'}: ${error.message}`;
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'nameFailedCommand' },
+  );
   const bucket = config.bucket;
 
   return {

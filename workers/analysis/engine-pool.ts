@@ -9,6 +9,8 @@ export interface EnginePoolOptions {
   threads: number;
   timeoutMs: number;
   memoryMb: number;
+  /** Largest transcript accepted, decompressed. */
+  maxTranscriptBytes: number;
 }
 
 export interface EnginePool {
@@ -31,7 +33,7 @@ export function createEnginePool(options: EnginePoolOptions): EnginePool {
     async analyse(bytes) {
       const transferable = ownBuffer(bytes);
       try {
-        return await pool.run({ bytes: transferable }, { signal: AbortSignal.timeout(options.timeoutMs), transferList: [transferable.buffer as ArrayBuffer] });
+        return await pool.run({ bytes: transferable, maxBytes: options.maxTranscriptBytes }, { signal: AbortSignal.timeout(options.timeoutMs), transferList: [transferable.buffer as ArrayBuffer] });
       } catch (error) {
         return budgetOutcome(error, options);
       }

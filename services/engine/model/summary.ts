@@ -1,4 +1,4 @@
-import { ENTITY_COLLECTIONS, type EntityCollectionName, type TranscriptModel } from './types.ts';
+import { ENTITY_COLLECTIONS, type EntityCollectionName, type SessionModel, type TranscriptModel } from './types.ts';
 
 export interface ModelSummary {
   sessions: number;
@@ -23,4 +23,9 @@ export function summariseModel(model: TranscriptModel): ModelSummary {
     unparsed: model.coverage.unparsed.map((block) => `${block.command} (line ${block.startLine})`),
     warnings: model.warnings.length,
   };
+}
+
+/** Whether any block is debugger output: a command the reader saw, or output it recognised by its header. */
+export function hasDebuggerOutput(sessions: readonly Pick<SessionModel, 'blocks'>[]): boolean {
+  return sessions.some((session) => session.blocks.some((block) => block.command !== null || block.understood));
 }

@@ -1,6 +1,7 @@
 import { canonicalAddress } from '../address.ts';
 import { fieldLines, noteField } from '../model/evidence.ts';
 import { SessionBuilder } from '../model/session-builder.ts';
+import { hasDebuggerOutput } from '../model/summary.ts';
 import type { CommandBlock, Coverage, ParseWarning, SessionModel, ThreadEntity, TranscriptModel } from '../model/types.ts';
 import { cleanLine, type CleanLine } from '../segment/clean-line.ts';
 import { parsePrompt, type Prompt } from '../segment/prompt.ts';
@@ -124,8 +125,7 @@ export class TranscriptReader {
     this.closeBlock();
     const sessions = this.sessions.filter((session, index) => index === 0 || !session.isEmpty).map((session) => finishSession(session));
     const warnings = [...this.warnings];
-    const understoodAnything = sessions.some((session) => session.blocks.some((block) => block.command !== null || block.understood));
-    if (!understoodAnything) {
+    if (!hasDebuggerOutput(sessions)) {
       warnings.push({ line: 0, message: 'no debugger prompt (kd>, 0:000>) and no debugger output found: is this a kd/WinDbg/cdb transcript?' });
     }
     if (this.droppedWarnings > 0) warnings.push({ line: this.lineNumber, message: `${this.droppedWarnings} more warnings not shown` });
