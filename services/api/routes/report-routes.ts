@@ -96,6 +96,10 @@ interface Upload {
 function readRaw(request: FastifyRequest): Upload {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const declared = request.headers['content-length'];
+  // Fastify parses JSON bodies itself; a transcript is never JSON.
+  if (!RAW_TRANSCRIPT_TYPES.includes(contentType)) {
+    throw new AppError('unsupported-media-type', `send the transcript as ${RAW_TRANSCRIPT_TYPES.join(', ')} or multipart/form-data, not ${contentType || 'no content type'}`);
+  }
   return {
     body: request.body as Readable,
     contentType,
