@@ -25,7 +25,7 @@ interface UploadArguments {
   timeoutSeconds: number;
 }
 
-/** Returns the exit code. `env` is the caller's environment (only bin/ reads process.env). */
+/** Returns the exit code. `env` is the caller's environment (bin/ passes the process environment in). */
 export async function runUpload(args: string[], env: Record<string, string | undefined>, terminal: ProgressTerminal = process.stderr): Promise<number> {
   const parsed = parseUploadArguments(args, env);
   if (typeof parsed === 'string') {

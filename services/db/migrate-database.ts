@@ -114,7 +114,9 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
   try {
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   } catch (error) {
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // 42P04: it exists; 23505: another migrator created it at the same moment.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await admin.end();
   }

@@ -119,18 +119,27 @@ async function storeObject(deps: ReceiveReportDependencies, objectKey: string, b
   try {
     await Promise.all([pipeline(body, meter), deps.objectStore.put(objectKey, meter, contentType)]);
   } catch (error) {
+    const interrupted = isClientAbort(error, body);
     body.destroy();
     meter.destroy();
     await discardObject(deps, objectKey);
     if (error instanceof BodyTooLargeError || meter.bytesSeen > deps.maxUploadBytes) {
       throw new AppError('payload-too-large', `the transcript is larger than the limit of ${deps.maxUploadBytes} bytes`);
     }
-    if (isClientAbort(error)) throw new AppError('bad-request', 'the upload was interrupted before its end', { cause: error });
+    if (interrupted) throw new AppError('bad-request', 'the upload was interrupted before its end', { cause: error });
     throw new AppError('dependency-unavailable', 'the transcript could not be stored; nothing was kept', { cause: error });
   }
 }
 
-function isClientAbort(error: unknown): boolean {
+/**
+ * Judged before the body is destroyed. The object store's connection errors carry the same codes as a client's
+ * (a reset or hung-up S3 connection is ECONNRESET): a body received to its end, or whose client connection is still
+ * open, was not interrupted by the client, so the failure is the store's.
+ */
+function isClientAbort(error: unknown, body: Readable): boolean {
+  if (body.readableEnded) return false;
+  const socket = (body as Readable & { socket?: { destroyed: boolean } | null }).socket;
+  if (socket && !socket.destroyed) return false;
   const code = (error as { code?: string }).code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error).message === 'aborted';
 }
