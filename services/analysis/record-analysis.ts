@@ -6,6 +6,7 @@
 import { placeSignature, bucketKeyOf, type HangSignature, type ModelSummary, type Verdict } from '../engine/index.ts';
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
+import { ROLLUP_GRANULARITIES, bucketStart } from '../fleet/buckets.ts';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -28,6 +29,8 @@ export interface ClusterTouch {
   /** This report's server had not been seen in the cluster before. */
   newServer: boolean;
   serverCount: number;
+  /** The cluster was resolved and this report, received after that, reopened it. */
+  regressed: boolean;
   /** Younger clusters merged into this one by this report's signatures. */
   merged: string[];
 }
@@ -86,7 +89,11 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
 
   const clusters: ClusterTouch[] = [];
   for (const [clusterId, placement] of placements) {
-    clusters.push({ clusterId, ...placement, ...(await countReportInCluster(tx, clusterId, serverId, tenantId, seenAt)) });
+    const counted = await countReportInCluster(tx, clusterId, serverId, tenantId, seenAt);
+    await countReportInRollups(tx, clusterId, serverId, tenantId, seenAt, counted.newServer);
+    const regressed = await reopenIfResolved(tx, clusterId, seenAt);
+    if (placement.created) await tx.cluster.update({ where: { id: clusterId }, data: { representativeReportId: input.reportId } });
+    clusters.push({ clusterId, ...placement, ...counted, regressed });
   }
   await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null } });
   return { status: 'recorded', tenantId, analysisId: analysis.id, clusters };
@@ -160,6 +167,25 @@ async function mergeCluster(tx: Transaction, from: string, into: string): Promis
       report_count = cluster_servers.report_count + EXCLUDED.report_count`;
   await tx.$executeRaw`DELETE FROM cluster_servers WHERE cluster_id = ${from}::uuid`;
   await tx.$executeRaw`
+    INSERT INTO cluster_server_buckets (cluster_id, server_id, granularity, bucket)
+    SELECT ${into}::uuid, server_id, granularity, bucket FROM cluster_server_buckets WHERE cluster_id = ${from}::uuid
+    ON CONFLICT DO NOTHING`;
+  await tx.$executeRaw`
+    INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
+    SELECT ${into}::uuid, tenant_id, granularity, bucket, report_count, 0, new_server_count FROM cluster_rollups WHERE cluster_id = ${from}::uuid
+    ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
+      report_count = cluster_rollups.report_count + EXCLUDED.report_count,
+      new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count`;
+  // A server seen in both clusters in one bucket counts once: recount the buckets the younger cluster touched.
+  await tx.$executeRaw`
+    UPDATE cluster_rollups AS rollup SET server_count = (
+      SELECT count(*) FROM cluster_server_buckets AS seen
+      WHERE seen.cluster_id = rollup.cluster_id AND seen.granularity = rollup.granularity AND seen.bucket = rollup.bucket)
+    WHERE rollup.cluster_id = ${into}::uuid
+      AND (rollup.granularity, rollup.bucket) IN (SELECT granularity, bucket FROM cluster_rollups WHERE cluster_id = ${from}::uuid)`;
+  await tx.$executeRaw`DELETE FROM cluster_rollups WHERE cluster_id = ${from}::uuid`;
+  await tx.$executeRaw`DELETE FROM cluster_server_buckets WHERE cluster_id = ${from}::uuid`;
+  await tx.$executeRaw`
     UPDATE clusters AS target SET
       aliases = array_cat(array_append(target.aliases, source.id), source.aliases),
       first_seen_at = LEAST(target.first_seen_at, source.first_seen_at),
@@ -169,6 +195,32 @@ async function mergeCluster(tx: Transaction, from: string, into: string): Promis
       updated_at = now()
     FROM clusters AS source WHERE target.id = ${into}::uuid AND source.id = ${from}::uuid`;
   await tx.$executeRaw`UPDATE clusters SET merged_into_id = ${into}::uuid, aliases = '{}', server_count = 0, report_count = 0, updated_at = now() WHERE id = ${from}::uuid`;
+}
+
+/** Hourly and daily rollups of the cluster: one more report, and one more distinct server when it is new there. */
+async function countReportInRollups(tx: Transaction, clusterId: string, serverId: string, tenantId: string, seenAt: Date, newServer: boolean): Promise<void> {
+  for (const granularity of ROLLUP_GRANULARITIES) {
+    const bucket = bucketStart(seenAt, granularity);
+    const firstInBucket = await tx.$executeRaw`
+      INSERT INTO cluster_server_buckets (cluster_id, server_id, granularity, bucket)
+      VALUES (${clusterId}::uuid, ${serverId}::uuid, ${granularity}::rollup_granularity, ${bucket})
+      ON CONFLICT DO NOTHING`;
+    await tx.$executeRaw`
+      INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
+      VALUES (${clusterId}::uuid, ${tenantId}::uuid, ${granularity}::rollup_granularity, ${bucket}, 1, ${firstInBucket}, ${newServer ? 1 : 0})
+      ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
+        report_count = cluster_rollups.report_count + 1,
+        server_count = cluster_rollups.server_count + EXCLUDED.server_count,
+        new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count`;
+  }
+}
+
+/** A resolved cluster seen again in a report received after its resolution is `regressed`. */
+async function reopenIfResolved(tx: Transaction, clusterId: string, seenAt: Date): Promise<boolean> {
+  const reopened = await tx.$executeRaw`
+    UPDATE clusters SET state = 'regressed', state_changed_at = now(), updated_at = now()
+    WHERE id = ${clusterId}::uuid AND state = 'resolved' AND (state_changed_at IS NULL OR state_changed_at < ${seenAt})`;
+  return reopened > 0;
 }
 
 /** One report counts once per cluster, however many of its findings landed there. */

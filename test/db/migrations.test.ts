@@ -97,11 +97,13 @@ describe('the schema as Prisma Client sees it', () => {
         receivedAt: now, queuedAt: now, startedAt: now, finishedAt: now,
       },
     });
-    const cluster = await db.cluster.create({ data: { tenantId: tenant.id, pattern: 'p', blamedModule: 'm', signatureText: 's', aliases: ['00000000-0000-4000-8000-0000000000aa'], state: 'regressed', firstSeenAt: now, lastSeenAt: now, serverCount: 1, reportCount: 1 } });
+    const cluster = await db.cluster.create({ data: { tenantId: tenant.id, pattern: 'p', blamedModule: 'm', signatureText: 's', aliases: ['00000000-0000-4000-8000-0000000000aa'], state: 'regressed', stateChangedAt: now, resolvedInVersion: '2.4.1', note: 'n', ticketUrl: 'https://tickets.example/1', representativeReportId: report.id, firstSeenAt: now, lastSeenAt: now, serverCount: 1, reportCount: 1 } });
     const signature = await db.signature.create({ data: { tenantId: tenant.id, hash: 'h', text: 't', rulesVersion: 'sig-1', pattern: 'p', blamedModule: 'm', frameSet: ['a!b'], notes: ['n'], clusterId: cluster.id, placement: 'new', firstSeenAt: now, lastSeenAt: now } });
     const analysis = await db.analysis.create({ data: { reportId: report.id, tenantId: tenant.id, verdictKind: 'hang', summary: 's', verdict: { findings: [] }, modelSummary: { lines: 1 }, engineVersion: 'e', rulesVersion: 'r', durationMs: 3 } });
     const finding = await db.finding.create({ data: { analysisId: analysis.id, reportId: report.id, tenantId: tenant.id, serverId: server.id, ordinal: 0, pattern: 'p', blamedModule: 'm', confidence: 'high', summary: 's', signatureId: signature.id, clusterId: cluster.id } });
     const member = await db.clusterServer.create({ data: { clusterId: cluster.id, serverId: server.id, tenantId: tenant.id, firstSeenAt: now, lastSeenAt: now, reportCount: 1 } });
+    const rollup = await db.clusterRollup.create({ data: { clusterId: cluster.id, tenantId: tenant.id, granularity: 'hour', bucket: now, reportCount: 3, serverCount: 2, newServerCount: 1 } });
+    const seen = await db.clusterServerBucket.create({ data: { clusterId: cluster.id, serverId: server.id, granularity: 'day', bucket: now } });
 
     expect(await db.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).toEqual(tenant);
     expect(await db.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } })).toEqual(apiKey);
@@ -112,6 +114,8 @@ describe('the schema as Prisma Client sees it', () => {
     expect(await db.analysis.findUniqueOrThrow({ where: { id: analysis.id } })).toEqual(analysis);
     expect(await db.finding.findUniqueOrThrow({ where: { id: finding.id } })).toEqual(finding);
     expect(await db.clusterServer.findUniqueOrThrow({ where: { clusterId_serverId: { clusterId: cluster.id, serverId: server.id } } })).toEqual(member);
+    expect(await db.clusterRollup.findUniqueOrThrow({ where: { clusterId_granularity_bucket: { clusterId: cluster.id, granularity: 'hour', bucket: now } } })).toEqual(rollup);
+    expect(await db.clusterServerBucket.findFirstOrThrow({ where: { clusterId: cluster.id } })).toEqual(seen);
     expect(report.byteSize).toBe(5_000_000_000n);
   });
 });
