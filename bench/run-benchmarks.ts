@@ -5,13 +5,19 @@
  * times `parseTranscript(bytes)` (decoding included, since uploads are bytes) beside a bare `text.split('\n')`
  * over the same text in the same process, reports medians, MB/s, the parser/split speed ratio and how the
  * time scales from 1 to 100 MB, and measures the peak RSS of one 100 MB parse in a fresh child process
- * (bench/parse-once.ts). Results go to stdout and to BENCHMARKS.md; goals are marked PASS/FAIL there.
+ * (bench/parse-once.ts). Then the analysis and clustering benchmarks, and last the end-to-end pipeline benchmark
+ * (bench/pipeline-benchmark.ts: uploads of 50 KB transcripts through the API, the queue and two workers, each in
+ * a child process, on the local PostgreSQL, Redis and an s3rver, beside a raw S3 put + INSERT loop).
+ * Results go to stdout and to BENCHMARKS.md; goals are marked PASS/FAIL there.
  * Nothing here is a test: speed is never asserted in tests.
  *
  * Options (flags, or the environment for `npm run bench` without `--`):
  *   --sizes 1,10       sizes in MB to run (BENCH_SIZES); default 1,10,100
  *   --seed N           generator seed (BENCH_SEED); default 20417
  *   --write/--no-write write BENCHMARKS.md (default: only when all three default sizes ran)
+ *   --no-pipeline      skip the pipeline benchmark (BENCH_PIPELINE=0)
+ *   --pipeline-uploads N   measured uploads per worker layout (BENCH_PIPELINE_UPLOADS); default 500
+ *   (also BENCH_PIPELINE_CONCURRENCY, BENCH_PIPELINE_LAYOUTS, BENCH_PIPELINE_PROFILE_UPLOADS: see bench/pipeline-benchmark.ts)
  * MB = 1,048,576 bytes throughout.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,6 +30,16 @@ import { benchmarkClustering, type ClusterBenchmark } from './cluster-benchmark.
 import { generateThreadDump } from './generate-thread-dump.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
 import type { ParseOnceReport } from './parse-once.ts';
+import {
+  benchmarkPipeline,
+  PIPELINE_GOAL_PER_SECOND,
+  pipelineGoal,
+  pipelineOptionsFromEnv,
+  pipelineSection,
+  positiveInteger,
+  type PipelineBenchmark,
+  type PipelineOptions,
+} from './pipeline-benchmark.ts';
 
 const MB = 1024 * 1024;
 const DEFAULT_SIZES = [1, 10, 100];
@@ -53,12 +69,15 @@ interface Options {
   sizes: number[];
   seed: number;
   write: boolean | null;
+  /** Run the pipeline benchmark, with these overrides of its defaults; null: skip it. */
+  pipeline: Partial<PipelineOptions> | null;
 }
 
 function parseOptions(argv: string[]): Options {
   let sizesText = process.env['BENCH_SIZES'] ?? '';
   let seedText = process.env['BENCH_SEED'] ?? '20417';
   let write: boolean | null = null;
+  let pipeline: Partial<PipelineOptions> | null = process.env['BENCH_PIPELINE'] === '0' ? null : pipelineOptionsFromEnv();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -72,13 +91,15 @@ function parseOptions(argv: string[]): Options {
     else if (name === '--seed') seedText = value();
     else if (name === '--write') write = true;
     else if (name === '--no-write') write = false;
-    else throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write)`);
+    else if (name === '--no-pipeline') pipeline = null;
+    else if (name === '--pipeline-uploads') pipeline = { ...(pipeline ?? pipelineOptionsFromEnv()), uploads: positiveInteger(name, value()) };
+    else throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N)`);
   }
   const sizes = sizesText.trim() === '' ? DEFAULT_SIZES : sizesText.split(',').map((part) => Number(part.trim()));
   if (sizes.some((size) => !Number.isFinite(size) || size <= 0)) throw new Error(`bad --sizes ${sizesText}`);
   const seed = Number(seedText);
   if (!Number.isInteger(seed)) throw new Error(`bad --seed ${seedText}`);
-  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write };
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline };
 }
 
 function median(values: number[]): number {
@@ -147,9 +168,14 @@ function measureRssInChild(sizeMb: number, seed: number): ParseOnceReport {
 }
 
 function engineRevision(): string {
+  return revisionOf(['services/engine']);
+}
+
+/** The commit, and the files under `paths` that differ from it. */
+function revisionOf(paths: string[]): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services/engine'], { cwd: root, encoding: 'utf8' })
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ...paths], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .map((line) => line.slice(3).trim())
       .filter((path) => path !== '');
@@ -224,6 +250,8 @@ interface RunContext {
   totalSeconds: number;
   loadAtStart: number[];
   revisionAtStart: string;
+  /** What the pipeline benchmark ran: the commit and any uncommitted change to the service's code. */
+  serviceRevision: string;
 }
 
 function clusterSection(result: ClusterBenchmark): string[] {
@@ -244,16 +272,33 @@ function clusterSection(result: ClusterBenchmark): string[] {
   ];
 }
 
-function report(options: Options, results: SizeResult[], rss: ParseOnceReport | null, run: RunContext, analysis: AnalysisRow[] = [], clustering: ClusterBenchmark | null = null): string {
+/** CPU model, cores and memory of this machine, as the report's header and the pipeline section print it. */
+function machineDescription(): string {
   const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GiB RAM`;
+}
+
+function report(
+  options: Options,
+  results: SizeResult[],
+  rss: ParseOnceReport | null,
+  run: RunContext,
+  analysis: AnalysisRow[] = [],
+  clustering: ClusterBenchmark | null = null,
+  pipeline: PipelineBenchmark | null = null,
+): string {
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
   lines.push('Written by `npm run bench` (bench/run-benchmarks.ts); re-run it rather than editing this file.', '');
   lines.push(`- Date: ${new Date().toISOString()}`);
-  lines.push(`- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GiB RAM`);
+  lines.push(`- Machine: ${machineDescription()}`);
   lines.push(`- Node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}`);
   const extra = [
-    ...['BENCH_SIZES', 'BENCH_SEED'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`),
+    ...Object.keys(process.env)
+      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name.startsWith('BENCH_PIPELINE'))
+      .sort()
+      .filter((name) => process.env[name])
+      .map((name) => `${name}=${process.env[name]}`),
     ...process.argv.slice(2),
   ];
   lines.push(`- Command: \`${COMMAND}\` (\`${SCRIPT}\`${extra.length > 0 ? `, with \`${extra.join(' ')}\`` : ''})`);
@@ -339,6 +384,7 @@ function report(options: Options, results: SizeResult[], rss: ParseOnceReport | 
 
   if (analysis.length > 0) lines.push(...analysisSection(analysis));
   if (clustering) lines.push(...clusterSection(clustering));
+  lines.push(...pipelineSection(pipeline, machineDescription(), pipeline ? run.serviceRevision : null));
 
   lines.push('## Goals', '');
   lines.push('| Goal | Measured | Result |');
@@ -354,11 +400,13 @@ function report(options: Options, results: SizeResult[], rss: ParseOnceReport | 
   lines.push(
     `| Peak RSS for the 100 MB parse < ${GOAL_RSS_MB} MB | ${rssForGoal === null ? '—' : mib(rssForGoal)} | ${verdict(rssForGoal === null ? null : rssForGoal < GOAL_RSS_MB * MB)} |`,
   );
+  const pipelineResult = pipelineGoal(pipeline);
+  lines.push(`| End to end ≥ ${PIPELINE_GOAL_PER_SECOND} uploads/s analysed (50 KB transcripts, 2 workers), no failure | ${pipelineResult.measured} | ${verdict(pipelineResult.pass)} |`);
   lines.push('');
   return lines.join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
   const loadAtStart = os.loadavg();
@@ -403,7 +451,15 @@ function main(): void {
   process.stderr.write('bench: clustering …\n');
   const clustering = benchmarkClustering(1_000_000, 10_000, options.seed, gc);
 
-  const markdown = report(options, results, rss, { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart }, analysis, clustering);
+  let pipeline: PipelineBenchmark | null = null;
+  const serviceRevision = revisionOf(['services', 'workers', 'prisma', 'bin']);
+  if (options.pipeline) {
+    process.stderr.write('bench: pipeline (API, queue, workers, PostgreSQL, Redis, s3rver) …\n');
+    pipeline = await benchmarkPipeline(options.pipeline);
+  }
+
+  const run = { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart, serviceRevision };
+  const markdown = report(options, results, rss, run, analysis, clustering, pipeline);
   process.stdout.write(`${markdown}\n`);
   const fullRun = DEFAULT_SIZES.every((size) => options.sizes.includes(size));
   if (options.write ?? fullRun) {
@@ -415,4 +471,4 @@ function main(): void {
   if (sink === 0) process.stderr.write('bench: nothing parsed?\n');
 }
 
-main();
+await main();

@@ -1,5 +1,8 @@
 /** The HTTP API (Fastify): routes, content types, authentication, and errors as problem+json at this edge only. */
 import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/create-prisma-client.ts';
@@ -7,7 +10,12 @@ import type { Logger } from '../logging/create-logger.ts';
 import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { InvalidCursorError } from '../fleet/paging.ts';
+import type { TriageChange } from '../fleet/update-triage.ts';
 import { registerClusterRoutes } from './routes/cluster-routes.ts';
+import { registerFleetRoutes } from './routes/fleet-routes.ts';
+import { describeUploadBody } from './openapi.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { RAW_TRANSCRIPT_TYPES, registerReportRoutes } from './routes/report-routes.ts';
 
@@ -21,6 +29,7 @@ export interface ApiDependencies {
   dedupeWindowMs: number;
   /** Base of the links in answers; unset: taken from the request's Host. */
   publicUrl: string | undefined;
+  onTriageChange?: (change: TriageChange & { tenantId: string }) => void;
 }
 
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -35,6 +44,21 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
   });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'HangSleuth API', version: packageJson.version, description: 'Hang triage for Windows servers: upload kd/WinDbg transcripts, read verdicts, fleet clusters and trends.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer hs_…`' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: (documentObject) => describeUploadBody('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Transcripts are streamed to object storage as they arrive, never buffered: the parser hands the raw stream on.
   app.addContentTypeParser(RAW_TRANSCRIPT_TYPES, (_request, payload, done) => done(null, payload));
@@ -57,7 +81,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
   await registerReportRoutes(app, { deps, baseUrlOf });
-  await registerClusterRoutes(app, { db: deps.db, baseUrlOf });
+  await registerClusterRoutes(app, { db: deps.db, baseUrlOf, onTriageChange: deps.onTriageChange });
+  await registerFleetRoutes(app, { db: deps.db, baseUrlOf });
   return app;
 }
 
@@ -73,6 +98,7 @@ const FASTIFY_STATUS_CODES: Partial<Record<number, AppErrorCode>> = {
 /** Fastify's own errors (415 for an unknown content type, 413, bad JSON...) keep their status in our format. */
 function toAppError(error: FastifyError): AppError {
   if (isAppError(error)) return error;
+  if (error instanceof InvalidCursorError) return new AppError('bad-request', error.message);
   const status = error.statusCode ?? 500;
   const code = FASTIFY_STATUS_CODES[status];
   if (code === 'unsupported-media-type') {

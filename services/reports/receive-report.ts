@@ -40,6 +40,7 @@ export interface ReceivedReport {
   duplicate: boolean;
 }
 
+const ENQUEUE_TIMEOUT_MS = 3000;
 const SERVER_NAME = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
 export async function receiveReport(deps: ReceiveReportDependencies, tenantId: string, metadata: ReportMetadata, body: Readable): Promise<ReceivedReport> {
@@ -146,11 +147,20 @@ function isClientAbort(error: unknown, body: Readable): boolean {
 
 /** Enqueue, then mark queued. When Redis is away the row stays `received` and the reconciler enqueues it later. */
 async function queueReport(deps: ReceiveReportDependencies, reportId: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await enqueueAnalysis(deps.queue, reportId);
+    // A Redis that accepts connections but does not answer must not hold the upload's answer.
+    await Promise.race([
+      enqueueAnalysis(deps.queue, reportId),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not take the job within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+      }),
+    ]);
     await deps.db.report.updateMany({ where: { id: reportId, status: 'received' }, data: { status: 'queued', queuedAt: new Date() } });
   } catch (error) {
     deps.logger.warn({ reportId, err: error }, 'report stored but not queued yet; the reconciler will queue it');
+  } finally {
+    clearTimeout(timer);
   }
 }
 

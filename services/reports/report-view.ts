@@ -1,5 +1,5 @@
 /** What `GET /v1/reports/:id` answers: the report, its status, verdict and findings with their clusters. */
-import type { Database } from '../db/create-prisma-client.ts';
+import type { Database, ReportStatus } from '../db/create-prisma-client.ts';
 
 export interface ReportLinks {
   self: string;
@@ -18,7 +18,7 @@ export interface FindingView {
 
 export interface ReportView {
   id: string;
-  status: string;
+  status: ReportStatus;
   server: string;
   contentSha256: string;
   byteSize: number;

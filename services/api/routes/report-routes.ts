@@ -1,12 +1,71 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ProblemSchema, idParams, problemResponses } from '../schemas.ts';
 import { receiveReport, type ReceiveReportDependencies, type ReportMetadata } from '../../reports/receive-report.ts';
 import { isUuid, loadReportView, reportLinks } from '../../reports/report-view.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';
 
 export const RAW_TRANSCRIPT_TYPES = ['text/plain', 'application/octet-stream', 'application/gzip', 'application/x-gzip'];
+
+const ReportReceiptSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.string(),
+    server: z.string(),
+    contentSha256: z.string(),
+    byteSize: z.number().int(),
+    receivedAt: z.string(),
+    duplicate: z.boolean().describe('true: the existing report of a repeated Idempotency-Key, or of the same content from the same server.'),
+    links: z.object({ self: z.string(), transcript: z.string() }),
+  })
+  .meta({ id: 'ReportReceipt' });
+
+const ReportViewSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['received', 'queued', 'analysing', 'analysed', 'failed']),
+    server: z.string(),
+    contentSha256: z.string(),
+    byteSize: z.number().int(),
+    contentType: z.string(),
+    fileName: z.string().nullable(),
+    ticketId: z.string().nullable(),
+    osVersion: z.string().nullable(),
+    collectedAt: z.string().nullable(),
+    receivedAt: z.string(),
+    queuedAt: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    attempts: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    verdict: z.unknown().describe('The versioned verdict (docs/verdict-schema.md), once analysed.'),
+    analysis: z.object({ engineVersion: z.string(), rulesVersion: z.string(), durationMs: z.number(), modelSummary: z.unknown() }).nullable(),
+    findings: z.array(
+      z.object({
+        ordinal: z.number().int(),
+        pattern: z.string(),
+        blamedModule: z.string().nullable(),
+        confidence: z.string(),
+        summary: z.string(),
+        signature: z.object({ hash: z.string(), text: z.string(), rulesVersion: z.string() }),
+        cluster: z.object({ id: z.string(), link: z.string() }),
+      }),
+    ),
+    links: z.object({ self: z.string(), transcript: z.string() }),
+  })
+  .meta({ id: 'Report' });
+
+// Every field is optional here because a multipart upload sends them in the form instead.
+const UploadQuerySchema = z.object({
+  server: z.string().max(255).optional().describe('The server the transcript was taken on (required, here or in the form).'),
+  ticket: z.string().max(255).optional(),
+  os: z.string().max(255).optional(),
+  fileName: z.string().max(255).optional(),
+  collectedAt: z.string().optional().describe('When the transcript was taken (ISO 8601).'),
+});
 
 const metadataSchema = z.object({
   server: z.string().min(1, 'server is required').max(255),
@@ -24,7 +83,17 @@ export interface ReportRouteOptions {
 export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrlOf }: ReportRouteOptions): Promise<void> {
   const { db, objectStore } = deps;
 
-  app.post('/v1/reports', { preHandler: requireScope(db, 'upload') }, async (request, reply) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post('/v1/reports', {
+    preHandler: requireScope(db, 'upload'),
+    schema: {
+      tags: ['reports'],
+      summary: 'Upload a transcript',
+      querystring: UploadQuerySchema,
+      headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
+      response: { 200: ReportReceiptSchema, 202: ReportReceiptSchema, 413: ProblemSchema, 415: ProblemSchema, ...problemResponses },
+    },
+  }, async (request, reply) => {
     const { tenantId } = callerOf(request);
     const idempotencyKey = headerOf(request, 'idempotency-key');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
@@ -63,13 +132,19 @@ export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrl
   });
 
   // An uploading client (the portal, `hangsleuth upload --wait`) may follow its reports' status.
-  app.get<{ Params: { id: string } }>('/v1/reports/:id', { preHandler: requireScope(db, 'read', 'upload') }, async (request) => {
+  api.get('/v1/reports/:id', {
+    preHandler: requireScope(db, 'read', 'upload'),
+    schema: { tags: ['reports'], summary: 'A report: status, verdict, findings and their clusters', params: idParams, response: { 200: ReportViewSchema, ...problemResponses } },
+  }, async (request) => {
     const view = await loadReportView(db, callerOf(request).tenantId, request.params.id, baseUrlOf(request));
     if (!view) throw new AppError('not-found', `no report ${request.params.id}`);
     return view;
   });
 
-  app.get<{ Params: { id: string } }>('/v1/reports/:id/transcript', { preHandler: requireScope(db, 'read') }, async (request, reply) => {
+  api.get('/v1/reports/:id/transcript', {
+    preHandler: requireScope(db, 'read'),
+    schema: { tags: ['reports'], summary: 'The transcript as uploaded', params: idParams },
+  }, async (request, reply) => {
     const { id } = request.params;
     const report = isUuid(id) ? await db.report.findFirst({ where: { id, tenantId: callerOf(request).tenantId } }) : null;
     if (!report) throw new AppError('not-found', `no report ${id}`);
