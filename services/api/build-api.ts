@@ -2,7 +2,7 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/create-prisma-client.ts';
@@ -55,7 +55,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (documentObject) => describeUploadBody('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
+    // Shared schemas (those with a zod `id`) become components; then the upload's body is described.
+    transformObject: (documentObject) => describeUploadBody(jsonSchemaTransformObject(documentObject) as Record<string, unknown>),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
