@@ -6,7 +6,7 @@
 import { placeSignature, bucketKeyOf, type HangSignature, type ModelSummary, type Verdict } from '../engine/index.ts';
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
-import { ROLLUP_GRANULARITIES, bucketStart } from '../fleet/buckets.ts';
+import { bucketStart } from '../fleet/buckets.ts';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -48,7 +48,7 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
   if (report.status === 'analysed') return { status: 'already-analysed' };
   const { tenant_id: tenantId, server_id: serverId, received_at: seenAt } = report;
 
-  await tx.analysis.deleteMany({ where: { reportId: input.reportId } });
+  // No analysis can exist yet: it is written with status `analysed`, in this transaction, under this row lock.
   const analysis = await tx.analysis.create({
     data: {
       reportId: input.reportId,
@@ -89,11 +89,9 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
 
   const clusters: ClusterTouch[] = [];
   for (const [clusterId, placement] of placements) {
-    const counted = await countReportInCluster(tx, clusterId, serverId, tenantId, seenAt);
+    const counted = await countReportInCluster(tx, { clusterId, serverId, tenantId, seenAt, reportId: input.reportId, created: placement.created });
     await countReportInRollups(tx, clusterId, serverId, tenantId, seenAt, counted.newServer);
-    const regressed = await reopenIfResolved(tx, clusterId, seenAt);
-    if (placement.created) await tx.cluster.update({ where: { id: clusterId }, data: { representativeReportId: input.reportId } });
-    clusters.push({ clusterId, ...placement, ...counted, regressed });
+    clusters.push({ clusterId, ...placement, ...counted });
   }
   await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null } });
   return { status: 'recorded', tenantId, analysisId: analysis.id, clusters };
@@ -197,51 +195,67 @@ async function mergeCluster(tx: Transaction, from: string, into: string): Promis
   await tx.$executeRaw`UPDATE clusters SET merged_into_id = ${into}::uuid, aliases = '{}', server_count = 0, report_count = 0, updated_at = now() WHERE id = ${from}::uuid`;
 }
 
-/** Hourly and daily rollups of the cluster: one more report, and one more distinct server when it is new there. */
+/**
+ * Hourly and daily rollups of the cluster, in one statement: one more report, and one more distinct server in a
+ * bucket whose server list did not hold this server yet.
+ */
 async function countReportInRollups(tx: Transaction, clusterId: string, serverId: string, tenantId: string, seenAt: Date, newServer: boolean): Promise<void> {
-  for (const granularity of ROLLUP_GRANULARITIES) {
-    const bucket = bucketStart(seenAt, granularity);
-    const firstInBucket = await tx.$executeRaw`
+  const hour = bucketStart(seenAt, 'hour');
+  const day = bucketStart(seenAt, 'day');
+  const fresh = newServer ? 1 : 0;
+  await tx.$executeRaw`
+    WITH seen AS (
       INSERT INTO cluster_server_buckets (cluster_id, server_id, granularity, bucket)
-      VALUES (${clusterId}::uuid, ${serverId}::uuid, ${granularity}::rollup_granularity, ${bucket})
-      ON CONFLICT DO NOTHING`;
-    await tx.$executeRaw`
-      INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
-      VALUES (${clusterId}::uuid, ${tenantId}::uuid, ${granularity}::rollup_granularity, ${bucket}, 1, ${firstInBucket}, ${newServer ? 1 : 0})
-      ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
-        report_count = cluster_rollups.report_count + 1,
-        server_count = cluster_rollups.server_count + EXCLUDED.server_count,
-        new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count`;
-  }
+      VALUES (${clusterId}::uuid, ${serverId}::uuid, 'hour', ${hour}), (${clusterId}::uuid, ${serverId}::uuid, 'day', ${day})
+      ON CONFLICT DO NOTHING
+      RETURNING granularity)
+    INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
+    VALUES
+      (${clusterId}::uuid, ${tenantId}::uuid, 'hour', ${hour}, 1, (SELECT count(*) FROM seen WHERE granularity = 'hour'), ${fresh}),
+      (${clusterId}::uuid, ${tenantId}::uuid, 'day', ${day}, 1, (SELECT count(*) FROM seen WHERE granularity = 'day'), ${fresh})
+    ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
+      report_count = cluster_rollups.report_count + 1,
+      server_count = cluster_rollups.server_count + EXCLUDED.server_count,
+      new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count`;
 }
 
-/** A resolved cluster seen again in a report received after its resolution is `regressed`. */
-async function reopenIfResolved(tx: Transaction, clusterId: string, seenAt: Date): Promise<boolean> {
-  const reopened = await tx.$executeRaw`
-    UPDATE clusters SET state = 'regressed', state_changed_at = now(), updated_at = now()
-    WHERE id = ${clusterId}::uuid AND state = 'resolved' AND (state_changed_at IS NULL OR state_changed_at < ${seenAt})`;
-  return reopened > 0;
+interface ReportInCluster {
+  clusterId: string;
+  serverId: string;
+  tenantId: string;
+  seenAt: Date;
+  reportId: string;
+  /** The cluster was created for this report: it becomes the cluster's representative. */
+  created: boolean;
 }
 
-/** One report counts once per cluster, however many of its findings landed there. */
-async function countReportInCluster(tx: Transaction, clusterId: string, serverId: string, tenantId: string, seenAt: Date): Promise<{ newServer: boolean; serverCount: number }> {
-  const [membership] = await tx.$queryRaw<{ inserted: boolean }[]>`
-    INSERT INTO cluster_servers (cluster_id, server_id, tenant_id, first_seen_at, last_seen_at, report_count)
-    VALUES (${clusterId}::uuid, ${serverId}::uuid, ${tenantId}::uuid, ${seenAt}, ${seenAt}, 1)
-    ON CONFLICT (cluster_id, server_id) DO UPDATE SET
-      first_seen_at = LEAST(cluster_servers.first_seen_at, EXCLUDED.first_seen_at),
-      last_seen_at = GREATEST(cluster_servers.last_seen_at, EXCLUDED.last_seen_at),
-      report_count = cluster_servers.report_count + 1
-    RETURNING (xmax = 0) AS inserted`;
-  const newServer = membership?.inserted ?? false;
-  const [cluster] = await tx.$queryRaw<{ server_count: number }[]>`
+/**
+ * One report counts once per cluster, however many of its findings landed there. A resolved cluster seen again in
+ * a report received after its resolution is `regressed`.
+ */
+async function countReportInCluster(tx: Transaction, report: ReportInCluster): Promise<{ newServer: boolean; serverCount: number; regressed: boolean }> {
+  const { clusterId, serverId, tenantId, seenAt } = report;
+  const [counted] = await tx.$queryRaw<{ inserted: boolean; server_count: number; regressed: boolean }[]>`
+    WITH membership AS (
+      INSERT INTO cluster_servers (cluster_id, server_id, tenant_id, first_seen_at, last_seen_at, report_count)
+      VALUES (${clusterId}::uuid, ${serverId}::uuid, ${tenantId}::uuid, ${seenAt}, ${seenAt}, 1)
+      ON CONFLICT (cluster_id, server_id) DO UPDATE SET
+        first_seen_at = LEAST(cluster_servers.first_seen_at, EXCLUDED.first_seen_at),
+        last_seen_at = GREATEST(cluster_servers.last_seen_at, EXCLUDED.last_seen_at),
+        report_count = cluster_servers.report_count + 1
+      RETURNING (xmax = 0) AS inserted),
+    previous AS (SELECT state, state_changed_at FROM clusters WHERE id = ${clusterId}::uuid FOR UPDATE),
+    reopens AS (SELECT state = 'resolved' AND (state_changed_at IS NULL OR state_changed_at < ${seenAt}) AS regressed FROM previous)
     UPDATE clusters SET
       report_count = report_count + 1,
-      server_count = server_count + ${newServer ? 1 : 0},
+      server_count = server_count + (SELECT CASE WHEN inserted THEN 1 ELSE 0 END FROM membership),
       first_seen_at = LEAST(first_seen_at, ${seenAt}),
       last_seen_at = GREATEST(last_seen_at, ${seenAt}),
+      state = CASE WHEN (SELECT regressed FROM reopens) THEN 'regressed'::cluster_state ELSE state END,
+      state_changed_at = CASE WHEN (SELECT regressed FROM reopens) THEN now() ELSE state_changed_at END,
+      representative_report_id = CASE WHEN ${report.created} THEN ${report.reportId}::uuid ELSE representative_report_id END,
       updated_at = now()
     WHERE id = ${clusterId}::uuid
-    RETURNING server_count`;
-  return { newServer, serverCount: cluster?.server_count ?? 0 };
+    RETURNING (SELECT inserted FROM membership) AS inserted, server_count, (SELECT regressed FROM reopens) AS regressed`;
+  return { newServer: counted?.inserted ?? false, serverCount: counted?.server_count ?? 0, regressed: counted?.regressed ?? false };
 }

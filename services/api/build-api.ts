@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/create-prisma-client.ts';
 import type { Logger } from '../logging/create-logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
@@ -17,6 +18,7 @@ import { registerClusterRoutes } from './routes/cluster-routes.ts';
 import { registerFleetRoutes } from './routes/fleet-routes.ts';
 import { describeUploadBody } from './openapi.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
+import { registerMetricsRoutes } from './routes/metrics-routes.ts';
 import { RAW_TRANSCRIPT_TYPES, registerReportRoutes } from './routes/report-routes.ts';
 
 export interface ApiDependencies {
@@ -30,6 +32,8 @@ export interface ApiDependencies {
   /** Base of the links in answers; unset: taken from the request's Host. */
   publicUrl: string | undefined;
   onTriageChange?: (change: TriageChange & { tenantId: string }) => void;
+  /** Unset: no /metrics route and nothing recorded (METRICS_ENABLED=false). */
+  metrics?: Metrics | undefined;
 }
 
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -45,6 +49,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     keepAliveTimeout: 65_000,
   });
 
+  if (deps.metrics) registerMetricsRoutes(app, deps.metrics);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
@@ -81,7 +86,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
 
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
-  await registerReportRoutes(app, { deps, baseUrlOf });
+  await registerReportRoutes(app, { deps, baseUrlOf, metrics: deps.metrics });
   await registerClusterRoutes(app, { db: deps.db, baseUrlOf, onTriageChange: deps.onTriageChange });
   await registerFleetRoutes(app, { db: deps.db, baseUrlOf });
   return app;

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/build-api.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
 import type { Runtime } from './open-runtime.ts';
 
 export interface ApiHandle {
   app: FastifyInstance;
   url: string;
+  /** null with METRICS_ENABLED=false. */
+  metrics: Metrics | null;
   close(): Promise<void>;
 }
 
@@ -16,12 +19,14 @@ export async function startApi(runtime: Runtime): Promise<ApiHandle> {
   redis.on('error', (error) => logger.debug({ err: error }, 'redis connection error (uploads are still accepted; the reconciler queues them)'));
   const queue = createAnalysisQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs }, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'queue error'));
-  const app = await buildApi({ db, objectStore, queue, redis, logger, maxUploadBytes: config.maxUploadBytes, dedupeWindowMs: config.dedupeWindowMs, publicUrl: config.publicUrl });
+  const metrics = config.metrics.enabled ? createMetrics({ queue }) : null;
+  const app = await buildApi({ db, objectStore, queue, redis, logger, maxUploadBytes: config.maxUploadBytes, dedupeWindowMs: config.dedupeWindowMs, publicUrl: config.publicUrl, metrics: metrics ?? undefined });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
   return {
     app,
     url,
+    metrics,
     async close() {
       await app.close();
       await queue.close();

@@ -3,6 +3,8 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { createEnginePool } from '../../workers/analysis/engine-pool.ts';
 import { startAnalysisWorker } from '../../workers/analysis/analysis-worker.ts';
 import { reconcileReports } from '../../workers/reconcile/reconcile-reports.ts';
+import { createMetrics, type Metrics } from '../metrics/metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
 import type { Runtime } from './open-runtime.ts';
 
@@ -14,26 +16,34 @@ export interface WorkerHandle {
   worker: Worker;
   /** Runs one reconciler pass now (it also runs at start and every RECONCILE_INTERVAL_MS). */
   reconcile(): Promise<void>;
+  /** null with METRICS_ENABLED=false. */
+  metrics: Metrics | null;
+  /** Where this worker serves its metrics; null when disabled or when its port could not be bound. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
-/** The analysis worker process: the BullMQ worker, its engine threads, and the reconciler. */
+/** The analysis worker process: the BullMQ worker, its engine threads, the reconciler, and its metrics server. */
 export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
   const { config, logger, db, objectStore } = runtime;
-  const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb, maxTranscriptBytes: config.maxUploadBytes });
-  const worker = startAnalysisWorker(
-    { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY },
-    { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },
-  );
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (error) => logger.debug({ err: error }, 'reconciler redis connection error'));
   const queue = createAnalysisQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs }, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'reconciler queue error'));
+  const metrics = config.metrics.enabled ? createMetrics({ queue }) : null;
+  const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb, maxTranscriptBytes: config.maxUploadBytes });
+  const worker = startAnalysisWorker(
+    { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY, metrics: metrics ?? undefined },
+    { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },
+  );
+  const metricsServer = metrics ? await serveMetrics(runtime, metrics) : null;
 
   let running: Promise<void> | null = null;
   const reconcile = () => {
     running ??= reconcileReports(db, queue, logger, { graceMs: config.reconciler.graceMs })
-      .then(() => undefined)
+      .then((result) => {
+        metrics?.reconcilerRequeued.inc(result.requeued);
+      })
       .catch((error: unknown) => logger.warn({ err: error }, 'reconciler pass failed; it runs again at its next interval'))
       .finally(() => {
         running = null;
@@ -47,8 +57,11 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
   return {
     worker,
     reconcile,
+    metrics,
+    metricsUrl: metricsServer?.metricsUrl ?? null,
     async close() {
       clearInterval(timer);
+      await metricsServer?.close();
       await running;
       await worker.close();
       await engine.close();
@@ -56,4 +69,19 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Metrics are not worth stopping analysis for: a port already taken (several workers on one machine) leaves this
+ * worker without a metrics server, with a warning.
+ */
+async function serveMetrics({ config, logger }: Runtime, metrics: Metrics): Promise<MetricsServer | null> {
+  try {
+    const server = await startMetricsServer(metrics.registry, { host: config.host, port: config.metrics.workerPort });
+    logger.info({ url: server.metricsUrl }, 'worker metrics server listening');
+    return server;
+  } catch (error) {
+    logger.warn({ err: error, port: config.metrics.workerPort }, 'worker metrics server could not listen; this worker serves no metrics (WORKER_METRICS_PORT=0 picks a free port)');
+    return null;
+  }
 }

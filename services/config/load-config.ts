@@ -49,6 +49,8 @@ export const CONFIG_VARIABLES = {
   JOB_STALLED_INTERVAL_MS: integer(30_000, 500, 3_600_000).describe('How often workers look for jobs whose worker died.'),
   RECONCILE_INTERVAL_MS: integer(60_000, 200, 86_400_000).describe('How often the reconciler looks for reports that were received but have no job (for example after Redis lost its data).'),
   RECONCILE_GRACE_MS: integer(10_000, 0, 86_400_000).describe('Reports younger than this are left to the normal path by the reconciler.'),
+  METRICS_ENABLED: flag(true).describe('Serve Prometheus metrics: GET /metrics on the API port (without authentication: keep it off public ingress, or set false) and on the worker metrics server.'),
+  WORKER_METRICS_PORT: integer(9464, 0, 65535).describe('Port of the worker process metrics server (GET /metrics and /healthz on HANGSLEUTH_HOST; 0 picks a free port). Only with METRICS_ENABLED.'),
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
@@ -82,6 +84,7 @@ export interface Config {
   analysis: { concurrency: number; timeoutMs: number; memoryMb: number };
   jobs: { attempts: number; backoffMs: number; lockMs: number; stalledIntervalMs: number };
   reconciler: { intervalMs: number; graceMs: number };
+  metrics: { enabled: boolean; workerPort: number };
 }
 
 export class ConfigError extends Error {
@@ -123,6 +126,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     analysis: { concurrency: env.ANALYSIS_CONCURRENCY, timeoutMs: env.ANALYSIS_TIMEOUT_MS, memoryMb: env.ANALYSIS_MEMORY_MB },
     jobs: { attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS, lockMs: env.JOB_LOCK_MS, stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS },
     reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, graceMs: env.RECONCILE_GRACE_MS },
+    metrics: { enabled: env.METRICS_ENABLED, workerPort: env.WORKER_METRICS_PORT },
   });
 }
 

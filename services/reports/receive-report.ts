@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
 import type { Logger } from '../logging/create-logger.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { enqueueAnalysis, type AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError } from '../api/app-error.ts';
@@ -21,6 +22,7 @@ export interface ReceiveReportDependencies {
   logger: Logger;
   maxUploadBytes: number;
   dedupeWindowMs: number;
+  metrics?: Pick<Metrics, 'uploadBytes'> | undefined;
 }
 
 export interface ReportMetadata {
@@ -66,6 +68,7 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
     await discardObject(deps, objectKey);
     throw new AppError('bad-request', 'the transcript is empty');
   }
+  deps.metrics?.uploadBytes.observe(meter.bytesSeen);
 
   const duplicateOf = await findRecentDuplicate(deps, tenantId, serverName, sha256).catch(async (error: unknown) => {
     await discardObject(deps, objectKey);
@@ -76,35 +79,27 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
     return { reportId: duplicateOf, duplicate: true };
   }
 
+  const receivedAt = new Date();
   try {
-    await deps.db.$transaction(async (tx) => {
-      const now = new Date();
-      const server = await tx.server.upsert({
-        where: { tenantId_name: { tenantId, name: serverName } },
-        create: { tenantId, name: serverName, firstSeenAt: now, lastSeenAt: now, reportCount: 1 },
-        update: { lastSeenAt: now, reportCount: { increment: 1 } },
-      });
-      await tx.report.create({
-        data: {
-          id: reportId,
-          tenantId,
-          serverId: server.id,
-          contentSha256: sha256,
-          byteSize: BigInt(meter.bytesSeen),
-          objectKey,
-          contentType: metadata.contentType,
-          fileName: metadata.fileName ?? null,
-          idempotencyKey: metadata.idempotencyKey ?? null,
-          ticketId: metadata.ticketId ?? null,
-          osVersion: metadata.osVersion ?? null,
-          collectedAt: metadata.collectedAt ?? null,
-          receivedAt: now,
-        },
-      });
-    });
+    // One statement, so one round trip and atomic without an interactive transaction: the server row (created or
+    // counted) and the report row.
+    await deps.db.$executeRaw`
+      WITH server AS (
+        INSERT INTO servers (id, tenant_id, name, first_seen_at, last_seen_at, report_count)
+        VALUES (gen_random_uuid(), ${tenantId}::uuid, ${serverName}, ${receivedAt}, ${receivedAt}, 1)
+        ON CONFLICT (tenant_id, name) DO UPDATE SET
+          last_seen_at = GREATEST(servers.last_seen_at, EXCLUDED.last_seen_at),
+          report_count = servers.report_count + 1
+        RETURNING id)
+      INSERT INTO reports (id, tenant_id, server_id, content_sha256, byte_size, object_key, content_type, file_name,
+                           idempotency_key, ticket_id, os_version, collected_at, received_at, updated_at)
+      SELECT ${reportId}::uuid, ${tenantId}::uuid, server.id, ${sha256}, ${BigInt(meter.bytesSeen)}, ${objectKey}, ${metadata.contentType},
+             ${metadata.fileName ?? null}, ${metadata.idempotencyKey ?? null}, ${metadata.ticketId ?? null}, ${metadata.osVersion ?? null},
+             ${metadata.collectedAt ?? null}::timestamptz, ${receivedAt}, ${receivedAt}
+      FROM server`;
   } catch (error) {
     await discardObject(deps, objectKey);
-    if (metadata.idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (metadata.idempotencyKey && isUniqueViolation(error)) {
       const winner = await findByIdempotencyKey(deps.db, tenantId, metadata.idempotencyKey);
       if (winner) return { reportId: winner, duplicate: true };
     }
@@ -162,6 +157,13 @@ async function queueReport(deps: ReceiveReportDependencies, reportId: string): P
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A unique index refused the row: Prisma reports it as P2002, or as P2010 with PostgreSQL's 23505 for raw SQL. */
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  const meta = error.meta as { code?: string; driverAdapterError?: { cause?: { originalCode?: string; kind?: string } } } | undefined;
+  return error.code === 'P2002' || meta?.code === '23505' || meta?.driverAdapterError?.cause?.originalCode === '23505' || meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation';
 }
 
 async function findByIdempotencyKey(db: Database, tenantId: string, idempotencyKey: string): Promise<string | null> {

@@ -44,6 +44,9 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
     // A store that does not answer must fail the request, not hold it: the API answers 503 and the worker retries.
     requestHandler: { connectionTimeout: 5000, requestTimeout: 120_000 },
     maxAttempts: 3,
+    // The API hashes every upload (SHA-256) itself; the SDK's extra CRC32 of every body and answer only costs CPU.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   // S3 errors do not say which call failed; the logs should.
   client.middlewareStack.add(

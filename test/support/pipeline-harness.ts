@@ -17,6 +17,7 @@ import { openRuntime, type Runtime } from '../../services/app/open-runtime.ts';
 import { startApi, type ApiHandle } from '../../services/app/start-api.ts';
 import { startWorker, type WorkerHandle } from '../../services/app/start-worker.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../services/storage/embedded-s3.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -24,6 +25,10 @@ export interface PipelineOptions {
   worker?: boolean;
   env?: Partial<Record<ConfigVariable, string>>;
   redisUrl?: string;
+  /** Reach s3rver through a TCP proxy (`pipeline.proxies.s3`) whose link the test can cut. */
+  s3Proxy?: boolean;
+  /** Reach PostgreSQL through a TCP proxy (`pipeline.proxies.database`); the database is created and migrated directly. */
+  databaseProxy?: boolean;
 }
 
 export interface Pipeline {
@@ -31,7 +36,10 @@ export interface Pipeline {
   runtime: Runtime;
   api: ApiHandle;
   worker: WorkerHandle | null;
+  /** s3rver itself: `s3.endpoint` bypasses the S3 proxy, if there is one. */
   s3: EmbeddedS3;
+  /** The proxies the options asked for; the pipeline's configuration points at them. */
+  proxies: { s3: TcpProxy | null; database: TcpProxy | null };
   /** The environment a child process needs to join this pipeline (a separate worker, say). */
   env: Record<string, string>;
   databaseName: string;
@@ -63,12 +71,16 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const database = await createTestDatabase();
   const folder = await mkdtemp(join(tmpdir(), 'hangsleuth-s3-'));
   const s3 = await startEmbeddedS3({ directory: folder, port: 0 });
+  const s3Proxy = options.s3Proxy ? await startTcpProxy(Number(new URL(s3.endpoint).port)) : null;
+  const databaseProxy = options.databaseProxy ? await startTcpProxy(5432) : null;
+  const databaseUrl = new URL(database.url);
+  if (databaseProxy) databaseUrl.port = String(databaseProxy.port);
   const env: Record<string, string> = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: databaseProxy ? databaseUrl.href : database.url,
     DATABASE_POOL_SIZE: '5',
     REDIS_URL: options.redisUrl ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: `hstest-${randomBytes(5).toString('hex')}`,
-    S3_ENDPOINT: s3.endpoint,
+    S3_ENDPOINT: s3Proxy ? `http://127.0.0.1:${s3Proxy.port}` : s3.endpoint,
     S3_BUCKET: 'hangsleuth-test',
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
@@ -79,6 +91,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     JOB_STALLED_INTERVAL_MS: '1000',
     RECONCILE_INTERVAL_MS: '60000',
     RECONCILE_GRACE_MS: '1000',
+    // Several workers (and test files) at once: a fixed metrics port would be taken.
+    WORKER_METRICS_PORT: '0',
     ...options.env,
   };
   const config = loadConfig({}, env);
@@ -92,6 +106,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     api,
     worker: null,
     s3,
+    proxies: { s3: s3Proxy, database: databaseProxy },
     env,
     databaseName: database.name,
     async startWorker() {
@@ -109,6 +124,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       await Promise.all(workers.map((worker) => worker.close()));
       await api.close();
       await runtime.close();
+      await s3Proxy?.close();
+      await databaseProxy?.close();
       await s3.close();
       await rm(folder, { recursive: true, force: true });
       await database.drop();

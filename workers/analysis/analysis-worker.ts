@@ -2,6 +2,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Database } from '../../services/db/create-prisma-client.ts';
 import type { Logger } from '../../services/logging/create-logger.ts';
+import type { Metrics } from '../../services/metrics/metrics.ts';
 import { ANALYSIS_QUEUE, createWorkerConnectionOptions, type AnalyseReportJob } from '../../services/queue/analysis-queue.ts';
 import type { ProcessOutcome, ProcessReportDependencies } from './process-report.ts';
 import { processReport } from './process-report.ts';
@@ -14,8 +15,14 @@ export interface AnalysisWorkerOptions {
   stalledIntervalMs: number;
 }
 
-export function startAnalysisWorker(deps: ProcessReportDependencies & { db: Database; logger: Logger }, options: AnalysisWorkerOptions): Worker<AnalyseReportJob, ProcessOutcome> {
-  const worker = new Worker<AnalyseReportJob, ProcessOutcome>(ANALYSIS_QUEUE, async (job: Job<AnalyseReportJob>) => processReport(deps, job.data.reportId), {
+export type AnalysisMetrics = Pick<Metrics, 'analysisDuration' | 'analysisFailures'>;
+
+export function startAnalysisWorker(
+  deps: ProcessReportDependencies & { db: Database; logger: Logger; metrics?: AnalysisMetrics | undefined },
+  options: AnalysisWorkerOptions,
+): Worker<AnalyseReportJob, ProcessOutcome> {
+  const run = (reportId: string) => (deps.metrics ? measured(deps.metrics, () => processReport(deps, reportId)) : processReport(deps, reportId));
+  const worker = new Worker<AnalyseReportJob, ProcessOutcome>(ANALYSIS_QUEUE, async (job: Job<AnalyseReportJob>) => run(job.data.reportId), {
     connection: createWorkerConnectionOptions(options.redisUrl),
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -36,4 +43,22 @@ export function startAnalysisWorker(deps: ProcessReportDependencies & { db: Data
   });
   worker.on('error', (error) => deps.logger.error({ err: error }, 'analysis worker error'));
   return worker;
+}
+
+/** Skipped jobs (already analysed, report gone) did no analysis and are not observed. */
+async function measured(metrics: AnalysisMetrics, analyse: () => Promise<ProcessOutcome>): Promise<ProcessOutcome> {
+  const stopTimer = metrics.analysisDuration.startTimer();
+  try {
+    const outcome = await analyse();
+    if (outcome.status === 'analysed') stopTimer({ outcome: 'analysed' });
+    if (outcome.status === 'failed') {
+      stopTimer({ outcome: 'failed' });
+      metrics.analysisFailures.inc({ reason: outcome.code });
+    }
+    return outcome;
+  } catch (error) {
+    stopTimer({ outcome: 'failed' });
+    metrics.analysisFailures.inc({ reason: 'transient' });
+    throw error;
+  }
 }

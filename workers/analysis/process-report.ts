@@ -26,19 +26,18 @@ export type ProcessOutcome =
 
 export async function processReport(deps: ProcessReportDependencies, reportId: string): Promise<ProcessOutcome> {
   const log = deps.logger.child({ reportId });
-  const claimed = await deps.db.report.updateMany({
-    where: { id: reportId, status: { in: ['received', 'queued', 'analysing'] } },
-    data: { status: 'analysing', startedAt: new Date(), attempts: { increment: 1 } },
-  });
-  if (claimed.count === 0) {
-    const report = await deps.db.report.findUnique({ where: { id: reportId }, select: { status: true } });
-    return { status: 'skipped', reason: report ? `the report is already ${report.status}` : 'the report does not exist' };
+  const [report] = await deps.db.$queryRaw<{ object_key: string }[]>`
+    UPDATE reports SET status = 'analysing', started_at = now(), attempts = attempts + 1, updated_at = now()
+    WHERE id = ${reportId}::uuid AND status IN ('received', 'queued', 'analysing')
+    RETURNING object_key`;
+  if (!report) {
+    const finished = await deps.db.report.findUnique({ where: { id: reportId }, select: { status: true } });
+    return { status: 'skipped', reason: finished ? `the report is already ${finished.status}` : 'the report does not exist' };
   }
-  const report = await deps.db.report.findUniqueOrThrow({ where: { id: reportId }, select: { objectKey: true } });
 
   let bytes: Buffer;
   try {
-    bytes = await deps.objectStore.read(report.objectKey, deps.maxTranscriptBytes);
+    bytes = await deps.objectStore.read(report.object_key, deps.maxTranscriptBytes);
   } catch (error) {
     if (error instanceof ObjectMissingError) return fail(deps, reportId, 'transcript-missing', error.message);
     if (error instanceof ObjectTooLargeError) return fail(deps, reportId, 'too-large', error.message);

@@ -7,6 +7,7 @@ import { receiveReport, type ReceiveReportDependencies, type ReportMetadata } fr
 import { isUuid, loadReportView, reportLinks } from '../../reports/report-view.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';
+import type { Metrics, ReceiptOutcome } from '../../metrics/metrics.ts';
 
 export const RAW_TRANSCRIPT_TYPES = ['text/plain', 'application/octet-stream', 'application/gzip', 'application/x-gzip'];
 
@@ -78,14 +79,19 @@ const metadataSchema = z.object({
 export interface ReportRouteOptions {
   deps: ReceiveReportDependencies;
   baseUrlOf(request: FastifyRequest): string;
+  metrics?: Pick<Metrics, 'reportsReceived'> | undefined;
 }
 
-export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrlOf }: ReportRouteOptions): Promise<void> {
+export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrlOf, metrics }: ReportRouteOptions): Promise<void> {
   const { db, objectStore } = deps;
 
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.post('/v1/reports', {
     preHandler: requireScope(db, 'upload'),
+    // A route hook, not the handler: refusals before the handler (401, 403, Fastify's own 415) count too.
+    onResponse: async (_request, reply) => {
+      metrics?.reportsReceived.inc({ outcome: receiptOutcome(reply.statusCode) });
+    },
     schema: {
       tags: ['reports'],
       summary: 'Upload a transcript',
@@ -208,6 +214,12 @@ function parseMetadata(fields: Record<string, string>): z.infer<typeof metadataS
   const parsed = metadataSchema.safeParse(fields);
   if (!parsed.success) throw new AppError('bad-request', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`).join('; '));
   return parsed.data;
+}
+
+function receiptOutcome(status: number): ReceiptOutcome {
+  if (status === 202) return 'accepted';
+  if (status === 200) return 'duplicate';
+  return 'refused';
 }
 
 function headerOf(request: FastifyRequest, name: string): string | undefined {
