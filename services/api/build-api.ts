@@ -43,9 +43,10 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: JSON_BODY_LIMIT,
     requestIdHeader: 'x-request-id',
-    // Uploads of hundreds of MiB over slow links: no overall request timeout, but idle sockets are closed.
+    // Uploads of hundreds of MiB over slow links: no overall request timeout, but a socket idle for two minutes
+    // (a client gone without a word) is closed.
     requestTimeout: 0,
-    connectionTimeout: 0,
+    connectionTimeout: 120_000,
     keepAliveTimeout: 65_000,
   });
 
@@ -76,7 +77,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     else request.log.info({ code: appError.code, detail: appError.message }, 'request refused');
     if (appError.code === 'dependency-unavailable') reply.header('retry-after', '5');
     // A refused upload may still be streaming in: close the connection instead of reading the rest.
-    if (appError.status === 413) reply.header('connection', 'close');
+    if (appError.status === 413 || !request.raw.complete) reply.header('connection', 'close');
     return reply.code(appError.status).type('application/problem+json').send(toProblem(appError, request.url));
   });
   app.setNotFoundHandler((request, reply) => {

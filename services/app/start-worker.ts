@@ -3,6 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { createEnginePool } from '../../workers/analysis/engine-pool.ts';
 import { startAnalysisWorker } from '../../workers/analysis/analysis-worker.ts';
 import { reconcileReports } from '../../workers/reconcile/reconcile-reports.ts';
+import { sweepOrphanObjects, type SweepResult } from '../../workers/reconcile/sweep-orphan-objects.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
 import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
@@ -16,6 +17,8 @@ export interface WorkerHandle {
   worker: Worker;
   /** Runs one reconciler pass now (it also runs at start and every RECONCILE_INTERVAL_MS). */
   reconcile(): Promise<void>;
+  /** Deletes stored transcripts no report points at (also every ORPHAN_SWEEP_INTERVAL_MS). */
+  sweepOrphans(graceMs?: number): Promise<SweepResult>;
   /** null with METRICS_ENABLED=false. */
   metrics: Metrics | null;
   /** Where this worker serves its metrics; null when disabled or when its port could not be bound. */
@@ -53,14 +56,21 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
   void reconcile();
   const timer = setInterval(() => void reconcile(), config.reconciler.intervalMs);
   timer.unref();
+  const sweepOrphans = (graceMs = config.reconciler.orphanGraceMs) => sweepOrphanObjects(db, objectStore, logger, { graceMs });
+  const sweepTimer = setInterval(() => {
+    sweepOrphans().catch((error: unknown) => logger.warn({ err: error }, 'orphan sweep failed; it runs again at its next interval'));
+  }, config.reconciler.orphanSweepIntervalMs);
+  sweepTimer.unref();
 
   return {
     worker,
     reconcile,
+    sweepOrphans,
     metrics,
     metricsUrl: metricsServer?.metricsUrl ?? null,
     async close() {
       clearInterval(timer);
+      clearInterval(sweepTimer);
       await metricsServer?.close();
       await running;
       await worker.close();

@@ -49,6 +49,8 @@ export const CONFIG_VARIABLES = {
   JOB_STALLED_INTERVAL_MS: integer(30_000, 500, 3_600_000).describe('How often workers look for jobs whose worker died.'),
   RECONCILE_INTERVAL_MS: integer(60_000, 200, 86_400_000).describe('How often the reconciler looks for reports that were received but have no job (for example after Redis lost its data).'),
   RECONCILE_GRACE_MS: integer(10_000, 0, 86_400_000).describe('Reports younger than this are left to the normal path by the reconciler.'),
+  ORPHAN_SWEEP_INTERVAL_MS: integer(21_600_000, 1000, 604_800_000).describe('How often a worker deletes stored transcripts that no report points at (left when PostgreSQL failed during an upload).'),
+  ORPHAN_GRACE_MS: integer(3_600_000, 0, 604_800_000).describe('Stored transcripts younger than this are never swept (their upload may still be writing its row).'),
   METRICS_ENABLED: flag(true).describe('Serve Prometheus metrics: GET /metrics on the API port (without authentication: keep it off public ingress, or set false) and on the worker metrics server.'),
   WORKER_METRICS_PORT: integer(9464, 0, 65535).describe('Port of the worker process metrics server (GET /metrics and /healthz on HANGSLEUTH_HOST; 0 picks a free port). Only with METRICS_ENABLED.'),
 } as const;
@@ -83,7 +85,7 @@ export interface Config {
   dedupeWindowMs: number;
   analysis: { concurrency: number; timeoutMs: number; memoryMb: number };
   jobs: { attempts: number; backoffMs: number; lockMs: number; stalledIntervalMs: number };
-  reconciler: { intervalMs: number; graceMs: number };
+  reconciler: { intervalMs: number; graceMs: number; orphanSweepIntervalMs: number; orphanGraceMs: number };
   metrics: { enabled: boolean; workerPort: number };
 }
 
@@ -125,7 +127,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dedupeWindowMs: env.DEDUPE_WINDOW_SECONDS * 1000,
     analysis: { concurrency: env.ANALYSIS_CONCURRENCY, timeoutMs: env.ANALYSIS_TIMEOUT_MS, memoryMb: env.ANALYSIS_MEMORY_MB },
     jobs: { attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS, lockMs: env.JOB_LOCK_MS, stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS },
-    reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, graceMs: env.RECONCILE_GRACE_MS },
+    reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, graceMs: env.RECONCILE_GRACE_MS, orphanSweepIntervalMs: env.ORPHAN_SWEEP_INTERVAL_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
     metrics: { enabled: env.METRICS_ENABLED, workerPort: env.WORKER_METRICS_PORT },
   });
 }

@@ -4,7 +4,6 @@
  * acknowledged report is never lost; a failure before that leaves nothing behind and answers 503.
  */
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
@@ -42,6 +41,7 @@ export interface ReceivedReport {
   duplicate: boolean;
 }
 
+export const TRANSCRIPT_PREFIX = 'transcripts/';
 const ENQUEUE_TIMEOUT_MS = 3000;
 const SERVER_NAME = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
@@ -60,7 +60,7 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
   }
 
   const reportId = randomUUID();
-  const objectKey = `transcripts/${tenantId}/${reportId}`;
+  const objectKey = `${TRANSCRIPT_PREFIX}${tenantId}/${reportId}`;
   const meter = new MeteredStream(deps.maxUploadBytes);
   await storeObject(deps, objectKey, body, meter, metadata.contentType);
   const sha256 = meter.sha256();
@@ -70,10 +70,8 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
   }
   deps.metrics?.uploadBytes.observe(meter.bytesSeen);
 
-  const duplicateOf = await findRecentDuplicate(deps, tenantId, serverName, sha256).catch(async (error: unknown) => {
-    await discardObject(deps, objectKey);
-    throw error;
-  });
+  // When PostgreSQL fails from here on, the object stays: see workers/reconcile/sweep-orphan-objects.ts.
+  const duplicateOf = await findRecentDuplicate(deps, tenantId, serverName, sha256);
   if (duplicateOf) {
     await discardObject(deps, objectKey);
     return { reportId: duplicateOf, duplicate: true };
@@ -98,12 +96,14 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
              ${metadata.collectedAt ?? null}::timestamptz, ${receivedAt}, ${receivedAt}
       FROM server`;
   } catch (error) {
-    await discardObject(deps, objectKey);
     if (metadata.idempotencyKey && isUniqueViolation(error)) {
+      await discardObject(deps, objectKey);
       const winner = await findByIdempotencyKey(deps.db, tenantId, metadata.idempotencyKey);
       if (winner) return { reportId: winner, duplicate: true };
     }
-    throw new AppError('dependency-unavailable', 'the report could not be recorded; nothing was kept', { cause: error });
+    // The row may have been committed before the connection failed: the object is kept for it, and swept later
+    // if no row points at it.
+    throw new AppError('dependency-unavailable', 'the report could not be recorded; retry later', { cause: error });
   }
 
   await queueReport(deps, reportId);
@@ -112,11 +112,17 @@ export async function receiveReport(deps: ReceiveReportDependencies, tenantId: s
 }
 
 async function storeObject(deps: ReceiveReportDependencies, objectKey: string, body: Readable, meter: MeteredStream, contentType: string): Promise<void> {
+  // Piped by hand rather than with stream.pipeline, which would destroy the request on a store failure: the client
+  // must get its 503, then the connection is closed (build-api.ts) instead of the rest of the body being read.
+  const forwardBodyError = (error: Error) => meter.destroy(error);
+  body.once('error', forwardBodyError);
+  body.pipe(meter);
   try {
-    await Promise.all([pipeline(body, meter), deps.objectStore.put(objectKey, meter, contentType)]);
+    await deps.objectStore.put(objectKey, meter, contentType);
   } catch (error) {
     const interrupted = isClientAbort(error, body);
-    body.destroy();
+    body.unpipe(meter);
+    body.pause();
     meter.destroy();
     await discardObject(deps, objectKey);
     if (error instanceof BodyTooLargeError || meter.bytesSeen > deps.maxUploadBytes) {
@@ -124,6 +130,8 @@ async function storeObject(deps: ReceiveReportDependencies, objectKey: string, b
     }
     if (interrupted) throw new AppError('bad-request', 'the upload was interrupted before its end', { cause: error });
     throw new AppError('dependency-unavailable', 'the transcript could not be stored; nothing was kept', { cause: error });
+  } finally {
+    body.off('error', forwardBodyError);
   }
 }
 

@@ -2,8 +2,10 @@
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -20,6 +22,9 @@ export interface ObjectStore {
   /** The whole object in memory; refuses objects larger than `maxBytes`. */
   read(key: string, maxBytes: number): Promise<Buffer>;
   delete(key: string): Promise<void>;
+  deleteMany(keys: string[]): Promise<void>;
+  /** One page of keys under `prefix` in key order, after `startAfter`, with their last-modified times. */
+  list(prefix: string, startAfter?: string): Promise<{ objects: { key: string; lastModified: Date }[]; more: boolean }>;
   /** Creates the bucket when it does not exist. */
   ensureBucket(): Promise<void>;
   /** Throws when the store cannot be reached (readiness checks). */
@@ -104,6 +109,19 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
     },
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async deleteMany(keys) {
+      for (let start = 0; start < keys.length; start += 1000) {
+        const batch = keys.slice(start, start + 1000);
+        await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }));
+      }
+    },
+    async list(prefix, startAfter) {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: 1000 }));
+      return {
+        objects: (page.Contents ?? []).filter((item) => item.Key !== undefined).map((item) => ({ key: item.Key!, lastModified: item.LastModified ?? new Date(0) })),
+        more: page.IsTruncated === true,
+      };
     },
     async ensureBucket() {
       try {
