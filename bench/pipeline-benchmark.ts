@@ -630,6 +630,8 @@ async function runLayout(
         HANGSLEUTH_HOST: '127.0.0.1',
         HANGSLEUTH_PORT: String(apiPort),
         HANGSLEUTH_LOG_LEVEL: 'warn',
+        // Several workers on one machine: each picks a free metrics port instead of fighting for the default.
+        WORKER_METRICS_PORT: '0',
         ...extra,
       });
     // For profiling a run, e.g. BENCH_PIPELINE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (API and workers only).
