@@ -7,6 +7,7 @@ import { placeSignature, bucketKeyOf, type HangSignature, type ModelSummary, typ
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
 import { bucketStart } from '../fleet/buckets.ts';
+import { planReportEvents } from '../webhooks/plan-cluster-events.ts';
 
 type Transaction = Prisma.TransactionClient;
 
@@ -35,7 +36,8 @@ export interface ClusterTouch {
   merged: string[];
 }
 
-export type RecordOutcome = { status: 'recorded'; tenantId: string; analysisId: string; clusters: ClusterTouch[] } | { status: 'already-analysed' } | { status: 'report-missing' };
+export type RecordOutcome =
+  | { status: 'recorded'; tenantId: string; analysisId: string; clusters: ClusterTouch[]; /** Webhook messages planned with it, to enqueue. */ webhookMessageIds: string[] } | { status: 'already-analysed' } | { status: 'report-missing' };
 
 export async function recordAnalysis(db: Database, input: AnalysisToRecord): Promise<RecordOutcome> {
   return db.$transaction(async (tx) => recordInTransaction(tx, input), { maxWait: 10_000, timeout: 60_000 });
@@ -93,8 +95,9 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
     await countReportInRollups(tx, clusterId, serverId, tenantId, seenAt, counted.newServer);
     clusters.push({ clusterId, ...placement, ...counted });
   }
+  const webhookMessageIds = await planReportEvents(tx, { tenantId, reportId: input.reportId, serverId, seenAt, summary: input.verdict.summary }, clusters);
   await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null } });
-  return { status: 'recorded', tenantId, analysisId: analysis.id, clusters };
+  return { status: 'recorded', tenantId, analysisId: analysis.id, clusters, webhookMessageIds };
 }
 
 interface PlacedFinding {

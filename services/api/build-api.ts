@@ -13,7 +13,7 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { InvalidCursorError } from '../fleet/paging.ts';
-import type { TriageChange } from '../fleet/update-triage.ts';
+import { registerWebhookRoutes, type WebhookApiOptions } from './routes/webhook-routes.ts';
 import { registerClusterRoutes } from './routes/cluster-routes.ts';
 import { registerFleetRoutes } from './routes/fleet-routes.ts';
 import { describeUploadBody } from './openapi.ts';
@@ -31,7 +31,7 @@ export interface ApiDependencies {
   dedupeWindowMs: number;
   /** Base of the links in answers; unset: taken from the request's Host. */
   publicUrl: string | undefined;
-  onTriageChange?: (change: TriageChange & { tenantId: string }) => void;
+  webhooks: WebhookApiOptions;
   /** Unset: no /metrics route and nothing recorded (METRICS_ENABLED=false). */
   metrics?: Metrics | undefined;
 }
@@ -88,7 +88,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
   await registerReportRoutes(app, { deps, baseUrlOf, metrics: deps.metrics });
-  await registerClusterRoutes(app, { db: deps.db, baseUrlOf, onTriageChange: deps.onTriageChange });
+  await registerClusterRoutes(app, { db: deps.db, baseUrlOf, enqueueWebhooks: (messageIds) => deps.webhooks.enqueue(messageIds) });
+  await registerWebhookRoutes(app, { db: deps.db, baseUrlOf, webhooks: deps.webhooks });
   await registerFleetRoutes(app, { db: deps.db, baseUrlOf });
   return app;
 }

@@ -6,7 +6,9 @@ import { reconcileReports } from '../../workers/reconcile/reconcile-reports.ts';
 import { sweepOrphanObjects, type SweepResult } from '../../workers/reconcile/sweep-orphan-objects.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
-import { createAnalysisQueue, createProducerConnection } from '../queue/analysis-queue.ts';
+import { reconcileWebhooks } from '../../workers/reconcile/reconcile-webhooks.ts';
+import { startWebhookWorker } from '../../workers/webhooks/webhook-worker.ts';
+import { createAnalysisQueue, createProducerConnection, createWebhookQueue, enqueueDeliveries } from '../queue/analysis-queue.ts';
 import type { Runtime } from './open-runtime.ts';
 
 export const ENGINE_VERSION = `hangsleuth/${packageJson.version}`;
@@ -33,19 +35,27 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
   redis.on('error', (error) => logger.debug({ err: error }, 'reconciler redis connection error'));
   const queue = createAnalysisQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs }, redis);
   queue.on('error', (error) => logger.debug({ err: error }, 'reconciler queue error'));
+  const webhookQueue = createWebhookQueue({ prefix: config.queuePrefix, retryScheduleMs: config.webhooks.retryScheduleMs }, redis);
+  webhookQueue.on('error', (error) => logger.debug({ err: error }, 'webhook queue error'));
+  const enqueueWebhooks = (messageIds: string[]) => enqueueDeliveries(webhookQueue, messageIds);
   const metrics = config.metrics.enabled ? createMetrics({ queue }) : null;
   const engine = createEnginePool({ threads: config.analysis.concurrency, timeoutMs: config.analysis.timeoutMs, memoryMb: config.analysis.memoryMb, maxTranscriptBytes: config.maxUploadBytes });
   const worker = startAnalysisWorker(
-    { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY, metrics: metrics ?? undefined },
+    { db, objectStore, engine, logger, engineVersion: ENGINE_VERSION, maxTranscriptBytes: config.maxUploadBytes, similarity: CLUSTER_SIMILARITY, metrics: metrics ?? undefined, enqueueWebhooks },
     { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },
+  );
+  const webhookWorker = startWebhookWorker(
+    { db, logger, publicUrl: publicUrlOf(config), timeoutMs: config.webhooks.timeoutMs, allowlist: config.webhooks.allowedHosts, disableAfterMs: config.webhooks.disableAfterMs },
+    { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.webhooks.concurrency, retryScheduleMs: config.webhooks.retryScheduleMs },
   );
   const metricsServer = metrics ? await serveMetrics(runtime, metrics) : null;
 
   let running: Promise<void> | null = null;
   const reconcile = () => {
     running ??= reconcileReports(db, queue, logger, { graceMs: config.reconciler.graceMs })
-      .then((result) => {
+      .then(async (result) => {
         metrics?.reconcilerRequeued.inc(result.requeued);
+        await reconcileWebhooks(db, webhookQueue, logger, { graceMs: config.reconciler.graceMs });
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'reconciler pass failed; it runs again at its next interval'))
       .finally(() => {
@@ -74,11 +84,18 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
       await metricsServer?.close();
       await running;
       await worker.close();
+      await webhookWorker.close();
       await engine.close();
       await queue.close();
+      await webhookQueue.close();
       redis.disconnect();
     },
   };
+}
+
+/** Links in webhook payloads point at the API as its clients reach it. */
+export function publicUrlOf(config: Runtime['config']): string {
+  return config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
 }
 
 /**

@@ -49,6 +49,16 @@ export const CONFIG_VARIABLES = {
   JOB_STALLED_INTERVAL_MS: integer(30_000, 500, 3_600_000).describe('How often workers look for jobs whose worker died.'),
   RECONCILE_INTERVAL_MS: integer(60_000, 200, 86_400_000).describe('How often the reconciler looks for reports that were received but have no job (for example after Redis lost its data).'),
   RECONCILE_GRACE_MS: integer(10_000, 0, 86_400_000).describe('Reports younger than this are left to the normal path by the reconciler.'),
+  WEBHOOK_ALLOWED_HOSTS: z.string().default('').describe('Comma-separated CIDRs or host names webhooks may reach although they are private, loopback or link-local (none by default).'),
+  WEBHOOK_TIMEOUT_MS: integer(10_000, 100, 120_000).describe('Time a webhook receiver has to answer one delivery.'),
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .default('5000,300000,1800000,7200000,18000000,36000000,36000000')
+    .refine((value) => value.split(',').every((part) => /^\d{1,9}$/.test(part.trim())), 'comma-separated milliseconds')
+    .describe('Delays between the attempts of a webhook delivery after the first (immediate) one; Standard Webhooks schedule by default.'),
+  WEBHOOK_DISABLE_AFTER_MS: integer(432_000_000, 1000, 31_536_000_000).describe('An endpoint failing every delivery for this long is disabled (the API shows why).'),
+  WEBHOOK_CONCURRENCY: integer(32, 1, 1000).describe('Webhook deliveries one worker process sends at once.'),
+  WEBHOOK_SECRET_GRACE_MS: integer(86_400_000, 0, 31_536_000_000).describe('After a secret rotation, how long deliveries are also signed with the previous secret.'),
   ORPHAN_SWEEP_INTERVAL_MS: integer(21_600_000, 1000, 604_800_000).describe('How often a worker deletes stored transcripts that no report points at (left when PostgreSQL failed during an upload).'),
   ORPHAN_GRACE_MS: integer(3_600_000, 0, 604_800_000).describe('Stored transcripts younger than this are never swept (their upload may still be writing its row).'),
   METRICS_ENABLED: flag(true).describe('Serve Prometheus metrics: GET /metrics on the API port (without authentication: keep it off public ingress, or set false) and on the worker metrics server.'),
@@ -86,6 +96,7 @@ export interface Config {
   analysis: { concurrency: number; timeoutMs: number; memoryMb: number };
   jobs: { attempts: number; backoffMs: number; lockMs: number; stalledIntervalMs: number };
   reconciler: { intervalMs: number; graceMs: number; orphanSweepIntervalMs: number; orphanGraceMs: number };
+  webhooks: { allowedHosts: string[]; timeoutMs: number; retryScheduleMs: number[]; disableAfterMs: number; concurrency: number; secretGraceMs: number };
   metrics: { enabled: boolean; workerPort: number };
 }
 
@@ -127,6 +138,14 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     dedupeWindowMs: env.DEDUPE_WINDOW_SECONDS * 1000,
     analysis: { concurrency: env.ANALYSIS_CONCURRENCY, timeoutMs: env.ANALYSIS_TIMEOUT_MS, memoryMb: env.ANALYSIS_MEMORY_MB },
     jobs: { attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS, lockMs: env.JOB_LOCK_MS, stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS },
+    webhooks: {
+      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.split(',').map((part) => part.trim()).filter(Boolean),
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map((part) => Number(part.trim())),
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      secretGraceMs: env.WEBHOOK_SECRET_GRACE_MS,
+    },
     reconciler: { intervalMs: env.RECONCILE_INTERVAL_MS, graceMs: env.RECONCILE_GRACE_MS, orphanSweepIntervalMs: env.ORPHAN_SWEEP_INTERVAL_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
     metrics: { enabled: env.METRICS_ENABLED, workerPort: env.WORKER_METRICS_PORT },
   });

@@ -3,6 +3,7 @@
  * version X"); a resolved cluster seen again becomes `regressed` by itself (services/analysis/record-analysis.ts).
  */
 import type { Database } from '../db/create-prisma-client.ts';
+import { planResolvedEvents } from '../webhooks/plan-cluster-events.ts';
 import { resolveClusterId } from './cluster-view.ts';
 
 export const SETTABLE_STATES = ['open', 'acknowledged', 'resolved'] as const;
@@ -19,6 +20,8 @@ export interface TriageChange {
   clusterId: string;
   previousState: string;
   state: string;
+  /** Webhook messages (`cluster.resolved`) planned with the change, to enqueue. */
+  webhookMessageIds: string[];
 }
 
 /** Applies the patch; null when the cluster does not exist for this tenant. */
@@ -40,6 +43,8 @@ export async function updateTriage(db: Database, tenantId: string, clusterId: st
         ...(patch.ticketUrl !== undefined ? { ticketUrl: patch.ticketUrl } : {}),
       },
     });
-    return { clusterId: id, previousState, state: patch.state ?? previousState };
+    const resolvedNow = stateChanges && patch.state === 'resolved';
+    const webhookMessageIds = resolvedNow ? await planResolvedEvents(tx, tenantId, id) : [];
+    return { clusterId: id, previousState, state: patch.state ?? previousState, webhookMessageIds };
   });
 }

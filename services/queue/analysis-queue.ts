@@ -67,3 +67,31 @@ export function analysisJobOptions(settings: Pick<QueueSettings, 'attempts' | 'b
 export async function enqueueAnalysis(queue: AnalysisQueue, reportId: string): Promise<void> {
   await queue.add(ANALYSE_REPORT_JOB, { reportId }, { jobId: reportId });
 }
+
+export const WEBHOOK_QUEUE = 'webhooks';
+export const DELIVER_WEBHOOK_JOB = 'deliver-webhook';
+
+export interface DeliverWebhookJob {
+  messageId: string;
+}
+
+export type WebhookQueue = Queue<DeliverWebhookJob, unknown, typeof DELIVER_WEBHOOK_JOB>;
+
+/** Deliveries retry on the configured schedule (the worker's backoff strategy reads it), one attempt more than its length. */
+export function createWebhookQueue(settings: { prefix: string; retryScheduleMs: readonly number[] }, connection: ConnectionOptions): WebhookQueue {
+  return new Queue<DeliverWebhookJob, unknown, typeof DELIVER_WEBHOOK_JOB>(WEBHOOK_QUEUE, {
+    connection,
+    prefix: settings.prefix,
+    defaultJobOptions: {
+      attempts: settings.retryScheduleMs.length + 1,
+      backoff: { type: 'webhook-schedule' },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600, count: 10_000 },
+    },
+  });
+}
+
+/** Job id = message id, so a message is queued once; a replay gets its own job id but keeps its webhook-id. */
+export async function enqueueDeliveries(queue: WebhookQueue, messageIds: readonly string[], replay?: string): Promise<void> {
+  await queue.addBulk(messageIds.map((messageId) => ({ name: DELIVER_WEBHOOK_JOB, data: { messageId }, opts: { jobId: replay ? `${messageId}-replay-${replay}` : messageId } })));
+}

@@ -116,6 +116,19 @@ describe('the schema as Prisma Client sees it', () => {
     expect(await db.clusterServer.findUniqueOrThrow({ where: { clusterId_serverId: { clusterId: cluster.id, serverId: server.id } } })).toEqual(member);
     expect(await db.clusterRollup.findUniqueOrThrow({ where: { clusterId_granularity_bucket: { clusterId: cluster.id, granularity: 'hour', bucket: now } } })).toEqual(rollup);
     expect(await db.clusterServerBucket.findFirstOrThrow({ where: { clusterId: cluster.id } })).toEqual(seen);
+    const endpoint = await db.webhookEndpoint.create({
+      data: {
+        tenantId: tenant.id, url: 'https://hooks.example/x', kind: 'pagerduty', routingKey: 'r', events: ['cluster.created'], patternFilter: 'p', moduleFilter: 'm', minServers: 2,
+        spreadServers: 3, spreadWindowMs: 60_000, throttleMs: 1000, enabled: false, disabledReason: 'gone', disabledAt: now, secret: 'whsec_a', previousSecret: 'whsec_b', previousSecretExpiresAt: now, failingSince: now,
+      },
+    });
+    const message = await db.webhookMessage.create({ data: { id: 'msg_1', tenantId: tenant.id, endpointId: endpoint.id, eventType: 'cluster.created', clusterId: cluster.id, event: { a: 1 }, status: 'delivered', attemptCount: 2, lastAttemptAt: now, deliveredAt: now } });
+    const attempt = await db.webhookAttempt.create({ data: { messageId: message.id, attemptedAt: now, statusCode: 200, latencyMs: 12, responseSnippet: 'ok', error: null } });
+    const spread = await db.webhookSpreadState.create({ data: { endpointId: endpoint.id, clusterId: cluster.id, armed: false, lastFiredAt: now } });
+    expect(await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toEqual(endpoint);
+    expect(await db.webhookMessage.findUniqueOrThrow({ where: { id: message.id } })).toEqual(message);
+    expect(await db.webhookAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).toEqual(attempt);
+    expect(await db.webhookSpreadState.findUniqueOrThrow({ where: { endpointId_clusterId: { endpointId: endpoint.id, clusterId: cluster.id } } })).toEqual(spread);
     expect(report.byteSize).toBe(5_000_000_000n);
   });
 });

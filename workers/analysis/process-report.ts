@@ -17,6 +17,8 @@ export interface ProcessReportDependencies {
   engineVersion: string;
   maxTranscriptBytes: number;
   similarity: number;
+  /** Queues the deliveries of webhook messages the analysis planned; a failure leaves them to the reconciler. */
+  enqueueWebhooks?: (messageIds: string[]) => Promise<void>;
 }
 
 export type ProcessOutcome =
@@ -59,6 +61,9 @@ export async function processReport(deps: ProcessReportDependencies, reportId: s
     similarity: deps.similarity,
   });
   if (recorded.status !== 'recorded') return { status: 'skipped', reason: recorded.status };
+  if (recorded.webhookMessageIds.length > 0 && deps.enqueueWebhooks) {
+    await deps.enqueueWebhooks(recorded.webhookMessageIds).catch((error: unknown) => log.warn({ err: error }, 'webhook deliveries not queued; the reconciler will queue them'));
+  }
   log.info({ verdict: outcome.verdict.verdict, findings: outcome.verdict.findings.length, durationMs: Math.round(outcome.durationMs) }, 'report analysed');
   return { status: 'analysed', clusters: recorded.clusters };
 }

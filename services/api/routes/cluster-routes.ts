@@ -4,7 +4,7 @@ import type { Database } from '../../db/create-prisma-client.ts';
 import { listClusterServers, loadClusterView, resolveClusterId } from '../../fleet/cluster-view.ts';
 import { listClusters } from '../../fleet/list-clusters.ts';
 import { parseWindow } from '../../fleet/paging.ts';
-import { updateTriage, type TriageChange } from '../../fleet/update-triage.ts';
+import { updateTriage } from '../../fleet/update-triage.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';
 import {
@@ -24,13 +24,13 @@ import { z } from 'zod';
 export interface ClusterRouteOptions {
   db: Database;
   baseUrlOf(request: FastifyRequest): string;
-  /** Told of every triage change (webhooks listen here). */
-  onTriageChange?: (change: TriageChange & { tenantId: string }) => void;
+  /** Queues the webhook messages a triage change planned (`cluster.resolved`). */
+  enqueueWebhooks(messageIds: string[]): Promise<void>;
 }
 
 const GRANULARITY = { '1h': 'hour', '1d': 'day' } as const;
 
-export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlOf, onTriageChange }: ClusterRouteOptions): Promise<void> {
+export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlOf, enqueueWebhooks }: ClusterRouteOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/v1/clusters', {
@@ -74,7 +74,9 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
     const { tenantId } = callerOf(request);
     const change = await updateTriage(db, tenantId, request.params.id, request.body);
     if (!change) throw new AppError('not-found', `no cluster ${request.params.id}`);
-    if (change.previousState !== change.state) onTriageChange?.({ ...change, tenantId });
+    if (change.webhookMessageIds.length > 0) {
+      await enqueueWebhooks(change.webhookMessageIds).catch((error: unknown) => request.log.warn({ err: error }, 'webhook deliveries not queued; the reconciler will queue them'));
+    }
     return (await loadClusterView(db, tenantId, change.clusterId, baseUrlOf(request), { bucket: 'day', windowMs: 14 * 86_400_000, now: new Date() }))!;
   });
 }
