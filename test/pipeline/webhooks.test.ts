@@ -185,6 +185,34 @@ describe('delivery', () => {
     expect(receiver.at('/gone')).toHaveLength(1);
   });
 
+  it('disables an endpoint that has failed every delivery for longer than WEBHOOK_DISABLE_AFTER_MS', async () => {
+    const tenant = await adminTenant();
+    const endpoint = await subscribe(tenant.key, { url: `${receiver.url}/down-for-days`, events: ['cluster.created'] });
+    // It has been failing for six days (the default limit is five).
+    await pipeline.runtime.db.webhookEndpoint.update({ where: { id: endpoint.body.id }, data: { failingSince: new Date(Date.now() - 6 * 86_400_000) } });
+    receiver.respond = (request) => (request.path === '/down-for-days' ? { status: 500 } : { status: 200 });
+    const answer = await upload(pipeline, tenant.key, transcriptBlaming('DownDrv'), { server: 'DOWN-1' });
+    await waitForReports(pipeline, [answer.body.id as string]);
+    const view = await until(async () => (await getJson(`${pipeline.api.url}/v1/webhooks/${endpoint.body.id}`, tenant.key)).body, (body) => body.enabled === false, 'the endpoint disabled');
+    expect(view.disabled.reason).toMatch(/failed since/);
+    // Enabling it again clears the failure record.
+    const enabled = await fetch(`${pipeline.api.url}/v1/webhooks/${endpoint.body.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${tenant.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) });
+    expect(await enabled.json()).toMatchObject({ enabled: true, disabled: null, failingSince: null });
+  });
+
+  it('replays a delivered message with the same webhook-id', async () => {
+    const tenant = await adminTenant();
+    const endpoint = await subscribe(tenant.key, { url: `${receiver.url}/replay`, events: ['cluster.created'] });
+    const answer = await upload(pipeline, tenant.key, transcriptBlaming('ReplayDrv'), { server: 'REPLAY-1' });
+    await waitForReports(pipeline, [answer.body.id as string]);
+    const log = await until(async () => (await getJson(`${pipeline.api.url}/v1/webhooks/${endpoint.body.id}/messages`, tenant.key)).body, (body) => body.items[0]?.status === 'delivered', 'delivered');
+    const messageId = log.items[0].id as string;
+    const replay = await fetch(`${pipeline.api.url}/v1/webhooks/${endpoint.body.id}/messages/${messageId}/replay`, { method: 'POST', headers: { authorization: `Bearer ${tenant.key}` } });
+    expect(replay.status).toBe(202);
+    const deliveries = await until(() => receiver.at('/replay'), (list) => list.length >= 2, 'the replay');
+    expect(deliveries.map((item) => item.headers['webhook-id'])).toEqual([messageId, messageId]);
+  });
+
   it('times a hanging receiver out without delaying another endpoint', async () => {
     const tenant = await adminTenant();
     await subscribe(tenant.key, { url: `${receiver.url}/hanging`, events: ['cluster.created'] });
