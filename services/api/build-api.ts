@@ -2,7 +2,7 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/create-prisma-client.ts';
@@ -12,6 +12,7 @@ import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
 import packageJson from '../../package.json' with { type: 'json' };
+import { createFleetCache } from '../fleet/fleet-cache.ts';
 import { InvalidCursorError } from '../fleet/paging.ts';
 import { registerWebhookRoutes, type WebhookApiOptions } from './routes/webhook-routes.ts';
 import { registerClusterRoutes } from './routes/cluster-routes.ts';
@@ -20,6 +21,7 @@ import { describeUploadBody } from './openapi.ts';
 import { registerHealthRoutes } from './routes/health-routes.ts';
 import { registerMetricsRoutes } from './routes/metrics-routes.ts';
 import { RAW_TRANSCRIPT_TYPES, registerReportRoutes } from './routes/report-routes.ts';
+import { WEB_DIST_DIRECTORY, registerWebRoutes } from './routes/web-routes.ts';
 
 export interface ApiDependencies {
   db: Database;
@@ -32,6 +34,8 @@ export interface ApiDependencies {
   /** Base of the links in answers; unset: taken from the request's Host. */
   publicUrl: string | undefined;
   webhooks: WebhookApiOptions;
+  /** Seconds-old fleet answers for identical requests (FLEET_CACHE_TTL_MS); 0 turns it off. */
+  fleetCacheTtlMs?: number;
   /** Unset: no /metrics route and nothing recorded (METRICS_ENABLED=false). */
   metrics?: Metrics | undefined;
 }
@@ -52,7 +56,9 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
 
   if (deps.metrics) registerMetricsRoutes(app, deps.metrics);
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Answers are built from typed code, so they are not validated again on the way out: zod's output check cost
+  // more CPU than the queries behind the fleet's larger answers. The schemas still document them (OpenAPI).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -88,9 +94,11 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
   await registerReportRoutes(app, { deps, baseUrlOf, metrics: deps.metrics });
-  await registerClusterRoutes(app, { db: deps.db, baseUrlOf, enqueueWebhooks: (messageIds) => deps.webhooks.enqueue(messageIds) });
+  const fleetCache = createFleetCache({ ttlMs: deps.fleetCacheTtlMs ?? 0 });
+  await registerClusterRoutes(app, { db: deps.db, baseUrlOf, cache: fleetCache, enqueueWebhooks: (messageIds) => deps.webhooks.enqueue(messageIds) });
   await registerWebhookRoutes(app, { db: deps.db, baseUrlOf, webhooks: deps.webhooks });
-  await registerFleetRoutes(app, { db: deps.db, baseUrlOf });
+  await registerFleetRoutes(app, { db: deps.db, baseUrlOf, cache: fleetCache });
+  await registerWebRoutes(app, { directory: WEB_DIST_DIRECTORY });
   return app;
 }
 

@@ -86,6 +86,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     HANGSLEUTH_PORT: '0',
     HANGSLEUTH_LOG_LEVEL: 'silent',
+    // Tests read what they just wrote; the fleet cache has its own test.
+    FLEET_CACHE_TTL_MS: '0',
     JOB_BACKOFF_MS: '200',
     JOB_LOCK_MS: '4000',
     JOB_STALLED_INTERVAL_MS: '1000',

@@ -4,6 +4,7 @@ import type { Database } from '../../db/create-prisma-client.ts';
 import { listClusterServers, loadClusterView, resolveClusterId } from '../../fleet/cluster-view.ts';
 import { listClusters } from '../../fleet/list-clusters.ts';
 import { parseWindow } from '../../fleet/paging.ts';
+import type { FleetCache } from '../../fleet/fleet-cache.ts';
 import { updateTriage } from '../../fleet/update-triage.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';
@@ -24,13 +25,14 @@ import { z } from 'zod';
 export interface ClusterRouteOptions {
   db: Database;
   baseUrlOf(request: FastifyRequest): string;
+  cache: FleetCache;
   /** Queues the webhook messages a triage change planned (`cluster.resolved`). */
   enqueueWebhooks(messageIds: string[]): Promise<void>;
 }
 
 const GRANULARITY = { '1h': 'hour', '1d': 'day' } as const;
 
-export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlOf, enqueueWebhooks }: ClusterRouteOptions): Promise<void> {
+export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlOf, cache, enqueueWebhooks }: ClusterRouteOptions): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/v1/clusters', {
@@ -38,23 +40,23 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
     schema: { tags: ['clusters'], summary: 'Root causes across the fleet', querystring: ClusterListQuerySchema, response: { 200: pageOfSchema(ClusterSummarySchema), ...problemResponses } },
   }, async (request) => {
     const query = request.query;
-    return listClusters(
+    return cache.get(callerOf(request).tenantId, request.url, () => listClusters(
       db,
       { tenantId: callerOf(request).tenantId, sort: query.sort, pattern: query.pattern, module: query.module, state: query.state, windowMs: query.window ? parseWindow(query.window)! : undefined, limit: query.limit, cursor: query.cursor, now: new Date() },
       baseUrlOf(request),
-    );
+    ));
   });
 
   api.get('/v1/clusters/:id', {
     preHandler: requireScope(db, 'read'),
     schema: { tags: ['clusters'], summary: 'One root cause: signature, representative chain, time series, servers', params: idParams, querystring: ClusterDetailQuerySchema, response: { 200: ClusterDetailSchema, ...problemResponses } },
   }, async (request) => {
-    const view = await loadClusterView(db, callerOf(request).tenantId, request.params.id, baseUrlOf(request), {
-      bucket: GRANULARITY[request.query.bucket],
-      windowMs: parseWindow(request.query.window)!,
-      now: new Date(),
+    const { tenantId } = callerOf(request);
+    const view = await cache.get(tenantId, request.url, async () => {
+      const loaded = await loadClusterView(db, tenantId, request.params.id, baseUrlOf(request), { bucket: GRANULARITY[request.query.bucket], windowMs: parseWindow(request.query.window)!, now: new Date() });
+      if (!loaded) throw new AppError('not-found', `no cluster ${request.params.id}`);
+      return loaded;
     });
-    if (!view) throw new AppError('not-found', `no cluster ${request.params.id}`);
     return view;
   });
 
@@ -74,6 +76,7 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
     const { tenantId } = callerOf(request);
     const change = await updateTriage(db, tenantId, request.params.id, request.body);
     if (!change) throw new AppError('not-found', `no cluster ${request.params.id}`);
+    cache.invalidateTenant(tenantId);
     if (change.webhookMessageIds.length > 0) {
       await enqueueWebhooks(change.webhookMessageIds).catch((error: unknown) => request.log.warn({ err: error }, 'webhook deliveries not queued; the reconciler will queue them'));
     }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/create-prisma-client.ts';
+import type { FleetCache } from '../../fleet/fleet-cache.ts';
 import { loadTrends } from '../../fleet/load-trends.ts';
 import { parseWindow } from '../../fleet/paging.ts';
 import { listServers, loadServerHistory } from '../../fleet/server-history.ts';
@@ -11,7 +12,7 @@ import { ServerHistorySchema, ServerListSchema, TrendsQuerySchema, TrendsSchema,
 
 const GRANULARITY = { '1h': 'hour', '1d': 'day' } as const;
 
-export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf }: { db: Database; baseUrlOf(request: FastifyRequest): string }): Promise<void> {
+export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf, cache }: { db: Database; baseUrlOf(request: FastifyRequest): string; cache: FleetCache }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/v1/trends', {
@@ -21,7 +22,8 @@ export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf 
     const windowMs = parseWindow(request.query.window)!;
     const bucket = GRANULARITY[request.query.bucket];
     if (bucket === 'hour' && windowMs > 31 * 86_400_000) throw new AppError('bad-request', 'hourly buckets cover at most 31 days; use bucket=1d');
-    return loadTrends(db, { tenantId: callerOf(request).tenantId, windowMs, bucket, limit: request.query.limit, now: new Date() }, baseUrlOf(request));
+    const { tenantId } = callerOf(request);
+    return cache.get(tenantId, request.url, () => loadTrends(db, { tenantId, windowMs, bucket, limit: request.query.limit, now: new Date() }, baseUrlOf(request)));
   });
 
   api.get('/v1/servers', {
@@ -33,8 +35,11 @@ export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf 
     preHandler: requireScope(db, 'read'),
     schema: { tags: ['fleet'], summary: "A server's reports over time, with verdicts and clusters", params: nameParams, querystring: z.object(pageQuery), response: { 200: ServerHistorySchema, ...problemResponses } },
   }, async (request) => {
-    const history = await loadServerHistory(db, callerOf(request).tenantId, request.params.name, request.query.limit, request.query.cursor, baseUrlOf(request));
-    if (!history) throw new AppError('not-found', `no server ${request.params.name}`);
-    return history;
+    const { tenantId } = callerOf(request);
+    return cache.get(tenantId, request.url, async () => {
+      const history = await loadServerHistory(db, tenantId, request.params.name, request.query.limit, request.query.cursor, baseUrlOf(request));
+      if (!history) throw new AppError('not-found', `no server ${request.params.name}`);
+      return history;
+    });
   });
 }

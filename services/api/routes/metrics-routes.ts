@@ -9,7 +9,9 @@ import type { Metrics } from '../../metrics/metrics.ts';
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: ids in label values would make one series per report.
-    const route = request.routeOptions.url ?? 'unmatched';
+    // The dashboard's catch-all serves page loads only; anything else it answers is a miss, as for no route.
+    const matched = request.routeOptions.url;
+    const route = matched === undefined || (matched === '/*' && reply.statusCode === 404) ? 'unmatched' : matched;
     metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
