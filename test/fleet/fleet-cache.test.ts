@@ -25,12 +25,17 @@ describe('the fleet cache', () => {
     expect((await cache.get('a', '/fails', compute)).value).toBe(4);
   });
 
-  it('expires answers after the TTL, and does nothing with a TTL of 0', async () => {
-    const cache = createFleetCache({ ttlMs: 30 });
+  it('serves an answer past its TTL while one refresh runs, then the refreshed one; nothing with a TTL of 0', async () => {
+    let clock = 0;
+    const cache = createFleetCache({ ttlMs: 1000, now: () => clock });
     let computed = 0;
     const compute = async () => ({ value: ++computed });
     await cache.get('a', '/x', compute);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    clock = 1500;
+    const stale = await Promise.all([cache.get('a', '/x', compute), cache.get('a', '/x', compute)]);
+    expect(stale.map((answer) => answer.value)).toEqual([1, 1]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(computed).toBe(2);
     expect((await cache.get('a', '/x', compute)).value).toBe(2);
     const off = createFleetCache({ ttlMs: 0 });
     await off.get('a', '/x', compute);
