@@ -7,7 +7,11 @@
  * time scales from 1 to 100 MB, and measures the peak RSS of one 100 MB parse in a fresh child process
  * (bench/parse-once.ts). Then the analysis and clustering benchmarks, and last the end-to-end pipeline benchmark
  * (bench/pipeline-benchmark.ts: uploads of 50 KB transcripts through the API, the queue and two workers, each in
- * a child process, on the local PostgreSQL, Redis and an s3rver, beside a raw S3 put + INSERT loop).
+ * a child process, on the local PostgreSQL, Redis and an s3rver, beside a raw S3 put + INSERT loop), and the Fleet
+ * API benchmark (bench/fleet-api-benchmark.ts: the fleet read endpoints under autocannon on a database of 1 M
+ * reports made by bench/generate-fleet.ts, beside `GET /healthz`; that database, `hangsleuth_bench_fleet`, is kept
+ * and reused by later runs while its parameters match and it is less than a day old, so only the first run spends
+ * the few minutes of generating it).
  * Results go to stdout and to BENCHMARKS.md; goals are marked PASS/FAIL there.
  * Nothing here is a test: speed is never asserted in tests.
  *
@@ -18,6 +22,16 @@
  *   --no-pipeline      skip the pipeline benchmark (BENCH_PIPELINE=0)
  *   --pipeline-uploads N   measured uploads per worker layout (BENCH_PIPELINE_UPLOADS); default 500
  *   (also BENCH_PIPELINE_CONCURRENCY, BENCH_PIPELINE_LAYOUTS, BENCH_PIPELINE_PROFILE_UPLOADS: see bench/pipeline-benchmark.ts)
+ *   --no-fleet         skip the Fleet API benchmark (BENCH_FLEET=0)
+ *   --fleet-regenerate generate its database anew even if a matching one is kept (BENCH_FLEET_REGENERATE=1)
+ *   (also BENCH_FLEET_DURATION, BENCH_FLEET_CONNECTIONS, BENCH_FLEET_WARMUP, BENCH_FLEET_SINGLE, BENCH_FLEET_MAX_AGE_HOURS,
+ *   BENCH_FLEET_API_ENV, BENCH_FLEET_UNCACHED, BENCH_FLEET_REPORTS/_CLUSTERS/_SERVERS/_DAYS/_SEED: see bench/fleet-api-benchmark.ts)
+ *   --no-webhooks      skip the webhook delivery benchmark (BENCH_WEBHOOKS=0; bench/webhook-benchmark.ts: deliveries/s
+ *                      from one worker to a local receiver with 1,000 subscriptions, beside raw fetch; also
+ *                      BENCH_WEBHOOK_ENDPOINTS, BENCH_WEBHOOK_CLUSTERS, BENCH_WEBHOOK_CONCURRENCY, BENCH_WEBHOOK_NODE_ARGS)
+ *   --only pipeline,fleet  run only these service benchmarks (BENCH_ONLY), not the parser, analysis and clustering
+ *                      ones; their sections (and Goals rows) of the existing BENCHMARKS.md are replaced in place,
+ *                      the rest of it kept (unless --no-write)
  * MB = 1,048,576 bytes throughout.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -40,6 +54,8 @@ import {
   type PipelineBenchmark,
   type PipelineOptions,
 } from './pipeline-benchmark.ts';
+import { benchmarkWebhooks, WEBHOOK_GOAL_TEXT, WEBHOOK_SECTION_HEADING, webhookGoal, webhookOptionsFromEnv, webhookSection, type WebhookBenchmark, type WebhookOptions } from './webhook-benchmark.ts';
+import { benchmarkFleetApi, FLEET_GOAL_P99_MS, FLEET_SECTION_HEADING, fleetGoal, fleetOptionsFromEnv, fleetSection, type FleetApiBenchmark, type FleetApiOptions } from './fleet-api-benchmark.ts';
 
 const MB = 1024 * 1024;
 const DEFAULT_SIZES = [1, 10, 100];
@@ -71,6 +87,22 @@ interface Options {
   write: boolean | null;
   /** Run the pipeline benchmark, with these overrides of its defaults; null: skip it. */
   pipeline: Partial<PipelineOptions> | null;
+  /** Run the Fleet API benchmark, with these overrides of its defaults; null: skip it. */
+  fleet: Partial<FleetApiOptions> | null;
+  /** Run the webhook delivery benchmark, with these overrides of its defaults; null: skip it. */
+  webhooks: Partial<WebhookOptions> | null;
+  /** Only these service benchmarks, spliced into the existing BENCHMARKS.md; null: the whole run. */
+  only: ServiceBenchmark[] | null;
+}
+
+const SERVICE_BENCHMARKS = ['pipeline', 'fleet', 'webhooks'] as const;
+type ServiceBenchmark = (typeof SERVICE_BENCHMARKS)[number];
+
+function parseOnly(text: string): ServiceBenchmark[] {
+  const names = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const unknown = names.filter((name) => !(SERVICE_BENCHMARKS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`bad --only ${text} (a comma-separated list of: ${SERVICE_BENCHMARKS.join(', ')})`);
+  return [...new Set(names)] as ServiceBenchmark[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -78,6 +110,9 @@ function parseOptions(argv: string[]): Options {
   let seedText = process.env['BENCH_SEED'] ?? '20417';
   let write: boolean | null = null;
   let pipeline: Partial<PipelineOptions> | null = process.env['BENCH_PIPELINE'] === '0' ? null : pipelineOptionsFromEnv();
+  let fleet: Partial<FleetApiOptions> | null = process.env['BENCH_FLEET'] === '0' ? null : fleetOptionsFromEnv();
+  let webhooks: Partial<WebhookOptions> | null = process.env['BENCH_WEBHOOKS'] === '0' ? null : webhookOptionsFromEnv();
+  let only: ServiceBenchmark[] | null = process.env['BENCH_ONLY'] ? parseOnly(process.env['BENCH_ONLY']) : null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -93,13 +128,24 @@ function parseOptions(argv: string[]): Options {
     else if (name === '--no-write') write = false;
     else if (name === '--no-pipeline') pipeline = null;
     else if (name === '--pipeline-uploads') pipeline = { ...(pipeline ?? pipelineOptionsFromEnv()), uploads: positiveInteger(name, value()) };
-    else throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N)`);
+    else if (name === '--no-fleet') fleet = null;
+    else if (name === '--fleet-regenerate') fleet = { ...(fleet ?? fleetOptionsFromEnv()), regenerate: true };
+    else if (name === '--no-webhooks') webhooks = null;
+    else if (name === '--only') only = parseOnly(value());
+    else {
+      throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N  --no-fleet  --fleet-regenerate  --no-webhooks  --only pipeline,fleet,webhooks)`);
+    }
   }
   const sizes = sizesText.trim() === '' ? DEFAULT_SIZES : sizesText.split(',').map((part) => Number(part.trim()));
   if (sizes.some((size) => !Number.isFinite(size) || size <= 0)) throw new Error(`bad --sizes ${sizesText}`);
   const seed = Number(seedText);
   if (!Number.isInteger(seed)) throw new Error(`bad --seed ${seedText}`);
-  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline };
+  if (only) {
+    if (!only.includes('pipeline')) pipeline = null;
+    if (!only.includes('fleet')) fleet = null;
+    if (!only.includes('webhooks')) webhooks = null;
+  }
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline, fleet, webhooks, only };
 }
 
 function median(values: number[]): number {
@@ -286,6 +332,8 @@ function report(
   analysis: AnalysisRow[] = [],
   clustering: ClusterBenchmark | null = null,
   pipeline: PipelineBenchmark | null = null,
+  fleet: FleetApiBenchmark | null = null,
+  webhooks: WebhookBenchmark | null = null,
 ): string {
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
@@ -295,7 +343,7 @@ function report(
   lines.push(`- Node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}`);
   const extra = [
     ...Object.keys(process.env)
-      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name.startsWith('BENCH_PIPELINE'))
+      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_WEBHOOK'))
       .sort()
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`),
@@ -385,6 +433,8 @@ function report(
   if (analysis.length > 0) lines.push(...analysisSection(analysis));
   if (clustering) lines.push(...clusterSection(clustering));
   lines.push(...pipelineSection(pipeline, machineDescription(), pipeline ? run.serviceRevision : null));
+  lines.push(...fleetSection(fleet, { machine: machineDescription(), command: commandDescription(), revision: run.serviceRevision }));
+  lines.push(...webhookSection(webhooks, { machine: machineDescription(), command: commandDescription(), revision: run.serviceRevision }));
 
   lines.push('## Goals', '');
   lines.push('| Goal | Measured | Result |');
@@ -400,14 +450,117 @@ function report(
   lines.push(
     `| Peak RSS for the 100 MB parse < ${GOAL_RSS_MB} MB | ${rssForGoal === null ? '—' : mib(rssForGoal)} | ${verdict(rssForGoal === null ? null : rssForGoal < GOAL_RSS_MB * MB)} |`,
   );
-  const pipelineResult = pipelineGoal(pipeline);
-  lines.push(`| End to end ≥ ${PIPELINE_GOAL_PER_SECOND} uploads/s analysed (50 KB transcripts, 2 workers), no failure | ${pipelineResult.measured} | ${verdict(pipelineResult.pass)} |`);
+  lines.push(pipelineGoalRow(pipeline));
+  lines.push(fleetGoalRow(fleet));
+  lines.push(webhookGoalRow(webhooks));
   lines.push('');
   return lines.join('\n');
 }
 
+const PIPELINE_GOAL_ROW = `| End to end ≥ ${PIPELINE_GOAL_PER_SECOND} uploads/s analysed (50 KB transcripts, 2 workers), no failure |`;
+const FLEET_GOAL_ROW = `| Fleet API at 1 M reports: p99 < ${FLEET_GOAL_P99_MS} ms for each endpoint (32 connections) |`;
+
+function pipelineGoalRow(pipeline: PipelineBenchmark | null): string {
+  const result = pipelineGoal(pipeline);
+  return `${PIPELINE_GOAL_ROW} ${result.measured} | ${verdict(result.pass)} |`;
+}
+
+const WEBHOOK_GOAL_ROW = '| Webhooks: deliveries/s to a local receiver with 1 k subscriptions, beside raw `fetch` |';
+
+function webhookGoalRow(webhooks: WebhookBenchmark | null): string {
+  return `${WEBHOOK_GOAL_ROW} ${webhookGoal(webhooks).measured} | ${webhooks ? WEBHOOK_GOAL_TEXT : 'not measured'} |`;
+}
+
+function fleetGoalRow(fleet: FleetApiBenchmark | null): string {
+  const result = fleetGoal(fleet);
+  return `${FLEET_GOAL_ROW} ${result.measured} | ${verdict(result.pass)} |`;
+}
+
+/** How this run was started, as the report prints it. */
+function commandDescription(): string {
+  const extra = [
+    ...Object.keys(process.env)
+      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name === 'BENCH_ONLY' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_WEBHOOK'))
+      .sort()
+      .filter((name) => process.env[name])
+      .map((name) => `${name}=${process.env[name]}`),
+    ...process.argv.slice(2),
+  ];
+  return `\`${COMMAND}\` (\`${SCRIPT}\`${extra.length > 0 ? `, with \`${extra.join(' ')}\`` : ''})`;
+}
+
+/**
+ * Replaces the section under `heading` (up to the next `## ` heading) of an existing BENCHMARKS.md, or inserts it
+ * before `## Goals`; and the Goals row that starts with `rowPrefix`, or appends it to that table.
+ */
+function spliceSection(markdown: string, heading: string, section: string[], rowPrefix: string, row: string): string {
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(heading);
+  const goals = lines.indexOf('## Goals');
+  if (start >= 0) {
+    let end = lines.findIndex((line, index) => index > start && line.startsWith('## '));
+    if (end < 0) end = lines.length;
+    lines.splice(start, end - start, ...section);
+  } else if (goals >= 0) {
+    lines.splice(goals, 0, ...section);
+  } else {
+    lines.push('', ...section);
+  }
+  const goalsAt = lines.indexOf('## Goals');
+  const existing = lines.findIndex((line) => line.startsWith(rowPrefix));
+  if (existing >= 0) {
+    lines[existing] = row;
+  } else if (goalsAt >= 0) {
+    let index = goalsAt + 1;
+    while (index < lines.length && lines[index]!.trim() === '') index++;
+    while (index < lines.length && lines[index]!.startsWith('|')) index++;
+    lines.splice(index, 0, row);
+  } else {
+    lines.push('', '## Goals', '', '| Goal | Measured | Result |', '|---|---|---|', row, '');
+  }
+  return lines.join('\n');
+}
+
+/** `--only pipeline,fleet`: those benchmarks alone, their sections spliced into the existing BENCHMARKS.md. */
+async function runServiceBenchmarksOnly(options: Options, only: ServiceBenchmark[]): Promise<void> {
+  const serviceRevision = revisionOf(['services', 'workers', 'prisma', 'bin']);
+  const path = `${root}BENCHMARKS.md`;
+  let markdown = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  if (only.includes('pipeline') && options.pipeline) {
+    process.stderr.write('bench: pipeline (API, queue, workers, PostgreSQL, Redis, s3rver) …\n');
+    const pipeline = await benchmarkPipeline(options.pipeline);
+    const section = pipelineSection(pipeline, machineDescription(), serviceRevision);
+    const heading = section[0]!;
+    section.splice(2, 0, `- Run: ${new Date().toISOString()}, ${commandDescription()} (this section only; the header above describes the last full run)`, '');
+    process.stdout.write(`${section.join('\n')}\n`);
+    markdown = spliceSection(markdown, heading, section, PIPELINE_GOAL_ROW, pipelineGoalRow(pipeline));
+  }
+  if (only.includes('fleet') && options.fleet) {
+    process.stderr.write('bench: Fleet API (1 M reports; API, PostgreSQL, autocannon) …\n');
+    const fleet = await benchmarkFleetApi(options.fleet);
+    const section = fleetSection(fleet, { machine: machineDescription(), command: `${commandDescription()} (this section only; the header above describes the last full run)`, revision: serviceRevision });
+    process.stdout.write(`${section.join('\n')}\n`);
+    markdown = spliceSection(markdown, FLEET_SECTION_HEADING, section, FLEET_GOAL_ROW, fleetGoalRow(fleet));
+  }
+  if (only.includes('webhooks') && options.webhooks) {
+    process.stderr.write('bench: webhooks (one worker, 1,000 subscriptions, local receiver; PostgreSQL, Redis) …\n');
+    const webhooks = await benchmarkWebhooks(options.webhooks);
+    const section = webhookSection(webhooks, { machine: machineDescription(), command: `${commandDescription()} (this section only; the header above describes the last full run)`, revision: serviceRevision });
+    process.stdout.write(`${section.join('\n')}\n`);
+    markdown = spliceSection(markdown, WEBHOOK_SECTION_HEADING, section, WEBHOOK_GOAL_ROW, webhookGoalRow(webhooks));
+  }
+  if (options.write ?? true) {
+    writeFileSync(path, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
+    process.stderr.write(`bench: updated the ${only.join(' and ')} section(s) of BENCHMARKS.md\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.only) {
+    await runServiceBenchmarksOnly(options, options.only);
+    return;
+  }
   const started = performance.now();
   const loadAtStart = os.loadavg();
   const revisionAtStart = engineRevision();
@@ -457,9 +610,19 @@ async function main(): Promise<void> {
     process.stderr.write('bench: pipeline (API, queue, workers, PostgreSQL, Redis, s3rver) …\n');
     pipeline = await benchmarkPipeline(options.pipeline);
   }
+  let fleet: FleetApiBenchmark | null = null;
+  if (options.fleet) {
+    process.stderr.write('bench: Fleet API (1 M reports; API, PostgreSQL, autocannon) …\n');
+    fleet = await benchmarkFleetApi(options.fleet);
+  }
+  let webhooks: WebhookBenchmark | null = null;
+  if (options.webhooks) {
+    process.stderr.write('bench: webhooks (one worker, 1,000 subscriptions, local receiver; PostgreSQL, Redis) …\n');
+    webhooks = await benchmarkWebhooks(options.webhooks);
+  }
 
   const run = { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart, serviceRevision };
-  const markdown = report(options, results, rss, run, analysis, clustering, pipeline);
+  const markdown = report(options, results, rss, run, analysis, clustering, pipeline, fleet, webhooks);
   process.stdout.write(`${markdown}\n`);
   const fullRun = DEFAULT_SIZES.every((size) => options.sizes.includes(size));
   if (options.write ?? fullRun) {
