@@ -1,11 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateApiKey, type Caller } from '../auth/api-keys.ts';
-import type { ApiKeyScope, Database } from '../db/create-prisma-client.ts';
+import type { Caller } from '../auth/api-keys.ts';
+import type { ApiKeyAuthenticator } from '../auth/api-key-authenticator.ts';
+import type { ApiKeyScope } from '../db/create-prisma-client.ts';
 import { AppError } from './app-error.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
+  }
+  interface FastifyInstance {
+    /** Set by buildApi: checks a key (services/auth/api-key-authenticator.ts). */
+    authenticateKey: ApiKeyAuthenticator;
   }
 }
 
@@ -13,14 +18,14 @@ declare module 'fastify' {
  * A preHandler that admits requests whose `Authorization: Bearer <key>` holds one of `scopes` (admin holds every
  * scope).
  */
-export function requireScope(db: Database, ...scopes: ApiKeyScope[]) {
+export function requireScope(...scopes: ApiKeyScope[]) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? '';
     const key = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
     if (!key) throw new AppError('unauthenticated', 'send the API key as Authorization: Bearer <key>');
     let caller: Caller | null;
     try {
-      caller = await authenticateApiKey(db, key);
+      caller = await request.server.authenticateKey(key);
     } catch (error) {
       throw new AppError('dependency-unavailable', 'the API key could not be checked', { cause: error });
     }

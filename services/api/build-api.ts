@@ -12,6 +12,7 @@ import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
 import packageJson from '../../package.json' with { type: 'json' };
+import { createApiKeyAuthenticator } from '../auth/api-key-authenticator.ts';
 import { createFleetCache } from '../fleet/fleet-cache.ts';
 import { InvalidCursorError } from '../fleet/paging.ts';
 import { registerWebhookRoutes, type WebhookApiOptions } from './routes/webhook-routes.ts';
@@ -34,6 +35,8 @@ export interface ApiDependencies {
   /** Base of the links in answers; unset: taken from the request's Host. */
   publicUrl: string | undefined;
   webhooks: WebhookApiOptions;
+  /** How long a verified API key is remembered (API_KEY_CACHE_TTL_MS); 0: every request looks it up. */
+  apiKeyCacheTtlMs?: number;
   /** Seconds-old fleet answers for identical requests (FLEET_CACHE_TTL_MS); 0 turns it off. */
   fleetCacheTtlMs?: number;
   /** Unset: no /metrics route and nothing recorded (METRICS_ENABLED=false). */
@@ -91,6 +94,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     return reply.code(404).type('application/problem+json').send(problem);
   });
 
+  app.decorate('authenticateKey', createApiKeyAuthenticator(deps.db, { ttlMs: deps.apiKeyCacheTtlMs ?? 0 }));
   const baseUrlOf = (request: FastifyRequest) => deps.publicUrl ?? `${request.protocol}://${request.host}`;
   await registerHealthRoutes(app, deps);
   await registerReportRoutes(app, { deps, baseUrlOf, metrics: deps.metrics });

@@ -23,7 +23,7 @@ export async function startApi(runtime: Runtime): Promise<ApiHandle> {
   webhookQueue.on('error', (error) => logger.debug({ err: error }, 'webhook queue error'));
   const metrics = config.metrics.enabled ? createMetrics({ queue }) : null;
   const app = await buildApi({
-    webhooks: { enqueue: (messageIds, replay) => enqueueDeliveries(webhookQueue, messageIds, replay), allowlist: config.webhooks.allowedHosts, secretGraceMs: config.webhooks.secretGraceMs }, db, objectStore, queue, redis, logger, maxUploadBytes: config.maxUploadBytes, dedupeWindowMs: config.dedupeWindowMs, fleetCacheTtlMs: config.fleetCacheTtlMs, publicUrl: config.publicUrl, metrics: metrics ?? undefined });
+    webhooks: { enqueue: (messageIds, replay) => enqueueDeliveries(webhookQueue, messageIds, replay), allowlist: config.webhooks.allowedHosts, secretGraceMs: config.webhooks.secretGraceMs }, db, objectStore, queue, redis, logger, maxUploadBytes: config.maxUploadBytes, dedupeWindowMs: config.dedupeWindowMs, fleetCacheTtlMs: config.fleetCacheTtlMs, apiKeyCacheTtlMs: config.apiKeyCacheTtlMs, publicUrl: config.publicUrl, metrics: metrics ?? undefined });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = config.publicUrl ?? address.replace('[::1]', 'localhost');
   return {

@@ -49,6 +49,7 @@ export const CONFIG_VARIABLES = {
   JOB_STALLED_INTERVAL_MS: integer(30_000, 500, 3_600_000).describe('How often workers look for jobs whose worker died.'),
   RECONCILE_INTERVAL_MS: integer(60_000, 200, 86_400_000).describe('How often the reconciler looks for reports that were received but have no job (for example after Redis lost its data).'),
   RECONCILE_GRACE_MS: integer(10_000, 0, 86_400_000).describe('Reports younger than this are left to the normal path by the reconciler.'),
+  API_KEY_CACHE_TTL_MS: integer(5000, 0, 60_000).describe('How long the API remembers a verified API key; a revoked key is refused at most this long after its revocation. 0: every request looks its key up.'),
   FLEET_CACHE_TTL_MS: integer(5000, 0, 300_000).describe('How long the API keeps a tenant\'s fleet answers (cluster lists, details, trends, histories) for identical requests; 0 turns it off. Triage changes clear it at once.'),
   WEBHOOK_ALLOWED_HOSTS: z.string().default('').describe('Comma-separated CIDRs or host names webhooks may reach although they are private, loopback or link-local (none by default).'),
   WEBHOOK_TIMEOUT_MS: integer(10_000, 100, 120_000).describe('Time a webhook receiver has to answer one delivery.'),
@@ -95,6 +96,7 @@ export interface Config {
   maxUploadBytes: number;
   dedupeWindowMs: number;
   fleetCacheTtlMs: number;
+  apiKeyCacheTtlMs: number;
   analysis: { concurrency: number; timeoutMs: number; memoryMb: number };
   jobs: { attempts: number; backoffMs: number; lockMs: number; stalledIntervalMs: number };
   reconciler: { intervalMs: number; graceMs: number; orphanSweepIntervalMs: number; orphanGraceMs: number };
@@ -139,6 +141,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     maxUploadBytes: env.MAX_UPLOAD_MB * MIB,
     dedupeWindowMs: env.DEDUPE_WINDOW_SECONDS * 1000,
     fleetCacheTtlMs: env.FLEET_CACHE_TTL_MS,
+    apiKeyCacheTtlMs: env.API_KEY_CACHE_TTL_MS,
     analysis: { concurrency: env.ANALYSIS_CONCURRENCY, timeoutMs: env.ANALYSIS_TIMEOUT_MS, memoryMb: env.ANALYSIS_MEMORY_MB },
     jobs: { attempts: env.JOB_ATTEMPTS, backoffMs: env.JOB_BACKOFF_MS, lockMs: env.JOB_LOCK_MS, stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS },
     webhooks: {

@@ -88,6 +88,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     HANGSLEUTH_LOG_LEVEL: 'silent',
     // Tests read what they just wrote; the fleet cache has its own test.
     FLEET_CACHE_TTL_MS: '0',
+    API_KEY_CACHE_TTL_MS: '0',
     JOB_BACKOFF_MS: '200',
     JOB_LOCK_MS: '4000',
     JOB_STALLED_INTERVAL_MS: '1000',

@@ -36,7 +36,7 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/v1/clusters', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['clusters'], summary: 'Root causes across the fleet', querystring: ClusterListQuerySchema, response: { 200: pageOfSchema(ClusterSummarySchema), ...problemResponses } },
   }, async (request) => {
     const query = request.query;
@@ -48,7 +48,7 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
   });
 
   api.get('/v1/clusters/:id', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['clusters'], summary: 'One root cause: signature, representative chain, time series, servers', params: idParams, querystring: ClusterDetailQuerySchema, response: { 200: ClusterDetailSchema, ...problemResponses } },
   }, async (request) => {
     const { tenantId } = callerOf(request);
@@ -61,7 +61,7 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
   });
 
   api.get('/v1/clusters/:id/servers', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['clusters'], summary: 'Servers a cluster was seen on, most recent first', params: idParams, querystring: z.object(pageQuery), response: { 200: ServerListSchema, ...problemResponses } },
   }, async (request) => {
     const id = await resolveClusterId(db, callerOf(request).tenantId, request.params.id);
@@ -70,7 +70,7 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
   });
 
   api.patch('/v1/clusters/:id', {
-    preHandler: requireScope(db, 'admin'),
+    preHandler: requireScope('admin'),
     schema: { tags: ['clusters'], summary: 'Triage: acknowledge, resolve (in a version), reopen; note and ticket link', params: idParams, body: TriagePatchSchema, response: { 200: ClusterDetailSchema, ...problemResponses } },
   }, async (request) => {
     const { tenantId } = callerOf(request);

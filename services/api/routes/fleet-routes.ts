@@ -16,7 +16,7 @@ export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf,
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/v1/trends', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['fleet'], summary: 'Reports and servers per cluster per bucket, new clusters, top movers', querystring: TrendsQuerySchema, response: { 200: TrendsSchema, ...problemResponses } },
   }, async (request) => {
     const windowMs = parseWindow(request.query.window)!;
@@ -27,12 +27,12 @@ export async function registerFleetRoutes(app: FastifyInstance, { db, baseUrlOf,
   });
 
   api.get('/v1/servers', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['fleet'], summary: 'Servers of the fleet, most recently seen first', querystring: z.object(pageQuery), response: { 200: ServerListSchema, ...problemResponses } },
   }, async (request) => listServers(db, callerOf(request).tenantId, request.query.limit, request.query.cursor, baseUrlOf(request)));
 
   api.get('/v1/servers/:name/history', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['fleet'], summary: "A server's reports over time, with verdicts and clusters", params: nameParams, querystring: z.object(pageQuery), response: { 200: ServerHistorySchema, ...problemResponses } },
   }, async (request) => {
     const { tenantId } = callerOf(request);

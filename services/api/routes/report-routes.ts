@@ -87,7 +87,7 @@ export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrl
 
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.post('/v1/reports', {
-    preHandler: requireScope(db, 'upload'),
+    preHandler: requireScope('upload'),
     // A route hook, not the handler: refusals before the handler (401, 403, Fastify's own 415) count too.
     onResponse: async (_request, reply) => {
       metrics?.reportsReceived.inc({ outcome: receiptOutcome(reply.statusCode) });
@@ -139,7 +139,7 @@ export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrl
 
   // An uploading client (the portal, `hangsleuth upload --wait`) may follow its reports' status.
   api.get('/v1/reports/:id', {
-    preHandler: requireScope(db, 'read', 'upload'),
+    preHandler: requireScope('read', 'upload'),
     schema: { tags: ['reports'], summary: 'A report: status, verdict, findings and their clusters', params: idParams, response: { 200: ReportViewSchema, ...problemResponses } },
   }, async (request) => {
     const view = await loadReportView(db, callerOf(request).tenantId, request.params.id, baseUrlOf(request));
@@ -148,7 +148,7 @@ export async function registerReportRoutes(app: FastifyInstance, { deps, baseUrl
   });
 
   api.get('/v1/reports/:id/transcript', {
-    preHandler: requireScope(db, 'read'),
+    preHandler: requireScope('read'),
     schema: { tags: ['reports'], summary: 'The transcript as uploaded', params: idParams },
   }, async (request, reply) => {
     const { id } = request.params;

@@ -75,7 +75,7 @@ const MessageSchema = z.object({
 
 export async function registerWebhookRoutes(app: FastifyInstance, { db, baseUrlOf, webhooks }: { db: Database; baseUrlOf(request: FastifyRequest): string; webhooks: WebhookApiOptions }): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const admin = requireScope(db, 'admin');
+  const admin = requireScope('admin');
 
   async function ownEndpoint(request: FastifyRequest, id: string) {
     const endpoint = isUuid(id) ? await db.webhookEndpoint.findFirst({ where: { id, tenantId: callerOf(request).tenantId } }) : null;
