@@ -46,3 +46,20 @@ export interface ClusterEvent {
   spread?: EventSpread | undefined;
   links: EventLinks;
 }
+
+/** The snapshot with its times as ISO strings: how it is stored with a message and sent in the generic body. */
+export type SerializedClusterSnapshot = Omit<ClusterSnapshot, 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: string; lastSeenAt: string };
+
+export function serializeSnapshot(cluster: ClusterSnapshot): SerializedClusterSnapshot {
+  return {
+    id: cluster.id,
+    pattern: cluster.pattern,
+    blamedModule: cluster.blamedModule,
+    signatureText: cluster.signatureText,
+    state: cluster.state,
+    serverCount: cluster.serverCount,
+    reportCount: cluster.reportCount,
+    firstSeenAt: cluster.firstSeenAt.toISOString(),
+    lastSeenAt: cluster.lastSeenAt.toISOString(),
+  };
+}

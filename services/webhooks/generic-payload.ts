@@ -2,7 +2,7 @@
  * The generic webhook body (docs/webhooks.md): Standard Webhooks' `{ type, timestamp, data }` plus a `schema`
  * version, so a receiver can tell a breaking change from an added field.
  */
-import type { ClusterEvent, ClusterEventType } from './cluster-event.ts';
+import { serializeSnapshot, type ClusterEvent, type ClusterEventType } from './cluster-event.ts';
 import type { ClusterState } from '../fleet/list-clusters.ts';
 
 export const WEBHOOK_SCHEMA = 'hangsleuth.webhook/1';
@@ -37,17 +37,7 @@ export function buildGenericPayload(event: ClusterEvent): GenericWebhookBody {
     schema: WEBHOOK_SCHEMA,
     timestamp: event.occurredAt.toISOString(),
     data: {
-      cluster: {
-        id: cluster.id,
-        pattern: cluster.pattern,
-        blamedModule: cluster.blamedModule,
-        signatureText: cluster.signatureText,
-        state: cluster.state,
-        serverCount: cluster.serverCount,
-        reportCount: cluster.reportCount,
-        firstSeenAt: cluster.firstSeenAt.toISOString(),
-        lastSeenAt: cluster.lastSeenAt.toISOString(),
-      },
+      cluster: serializeSnapshot(cluster),
       // Keys are always present (null when absent) so receivers with typed schemas need no optional fields.
       trigger: trigger ? { reportId: trigger.reportId, server: trigger.server, summary: trigger.summary } : null,
       spread: spread ? { servers: spread.servers, threshold: spread.threshold, windowMs: spread.windowMs } : null,

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../db/create-prisma-client.ts';
+import { serializeSnapshot, type SerializedClusterSnapshot } from './cluster-event.ts';
 import { decideSpread, endpointWants, type WebhookEventType } from './decide-events.ts';
 
 type Transaction = Prisma.TransactionClient;
@@ -27,17 +28,7 @@ export interface StoredClusterEvent {
   id: string;
   type: WebhookEventType;
   occurredAt: string;
-  cluster: {
-    id: string;
-    pattern: string;
-    blamedModule: string | null;
-    signatureText: string;
-    state: string;
-    serverCount: number;
-    reportCount: number;
-    firstSeenAt: string;
-    lastSeenAt: string;
-  };
+  cluster: SerializedClusterSnapshot;
   trigger?: { reportId: string; server: string; summary: string };
   spread?: { servers: number; threshold: number; windowMs: number };
   /** Paths; the delivery worker prefixes its public URL. */
@@ -110,17 +101,7 @@ function eventOf(type: WebhookEventType, cluster: ClusterRow, extra: Pick<Stored
   return {
     type,
     occurredAt: new Date().toISOString(),
-    cluster: {
-      id: cluster.id,
-      pattern: cluster.pattern,
-      blamedModule: cluster.blamedModule,
-      signatureText: cluster.signatureText,
-      state: cluster.state,
-      serverCount: cluster.serverCount,
-      reportCount: cluster.reportCount,
-      firstSeenAt: cluster.firstSeenAt.toISOString(),
-      lastSeenAt: cluster.lastSeenAt.toISOString(),
-    },
+    cluster: serializeSnapshot(cluster),
     ...extra,
     paths: { cluster: `/v1/clusters/${cluster.id}`, ...(extra.trigger ? { report: `/v1/reports/${extra.trigger.reportId}` } : {}) },
   };
