@@ -34,11 +34,9 @@
  * second pass follows with it off, so that every answer is computed, for information: the same URL requested over
  * and over is the cache's best case, and the second pass is what the queries behind the answers cost.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +56,7 @@ import {
   type FleetParameters,
   type GenerationStep,
 } from './generate-fleet.ts';
+import { CLOCK_TICKS, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const FLEET_GOAL_P99_MS = 50;
 export const FLEET_DATABASE = 'hangsleuth_bench_fleet';
@@ -352,16 +351,6 @@ async function stopChild(child: Child): Promise<void> {
   clearTimeout(timer);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForReady(url: string, child: Child, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -379,33 +368,8 @@ async function waitForReady(url: string, child: Child, timeoutMs: number): Promi
 // ---------------------------------------------------------------------------------------------------------------
 // CPU accounting (/proc)
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
 
-function machineTicks(): { busy: number; total: number } {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    return { busy: total - values[3]! - values[4]!, total };
-  } catch {
-    return { busy: 0, total: 0 };
-  }
-}
 
 interface CpuSnapshot {
   api: number;
@@ -418,9 +382,9 @@ interface CpuSnapshot {
 async function cpuSnapshot(apiPid: number, monitor: pg.Client): Promise<CpuSnapshot> {
   const { rows } = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [FLEET_DATABASE]);
   return {
-    api: processCpuSeconds(apiPid),
-    postgres: new Map(rows.map((row) => [row.pid, processCpuSeconds(row.pid)])),
-    self: processCpuSeconds(process.pid),
+    api: processCpuSeconds(apiPid) ?? 0,
+    postgres: new Map(rows.map((row) => [row.pid, processCpuSeconds(row.pid) ?? 0])),
+    self: processCpuSeconds(process.pid) ?? 0,
     machine: machineTicks(),
     at: performance.now(),
   };

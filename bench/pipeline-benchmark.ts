@@ -36,11 +36,10 @@
  * The profiled pass (first layout again, API and workers under `node --cpu-prof`) charges each sample of their
  * main threads and engine threads to a package, over its measured window.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,6 +53,7 @@ import { createDatabase } from '../services/db/create-prisma-client.ts';
 import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { ANALYSIS_QUEUE } from '../services/queue/analysis-queue.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
+import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const PIPELINE_GOAL_PER_SECOND = 200;
 const KIB = 1024;
@@ -201,47 +201,9 @@ function percentiles(values: number[]): Percentiles {
   return { p50: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1]!, mean: values.reduce((sum, value) => sum + value, 0) / values.length };
 }
 
-/** Runs `task(0..count-1)` with at most `concurrency` in flight. */
-async function bounded(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-}
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
-/** utime + stime + cutime + cstime of a process, in seconds, or null when it is gone. */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17.
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
 
-/** Busy and total jiffies of the whole machine (/proc/stat). */
-function machineTicks(): { busy: number; total: number } {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    const idle = values[3]! + values[4]!;
-    return { busy: total - idle, total };
-  } catch {
-    return { busy: 0, total: 0 };
-  }
-}
 
 interface CpuComponent {
   component: string;
@@ -383,16 +345,6 @@ function describeExit(child: Child): string {
   return `${child.name} exited (${child.process.exitCode ?? child.process.signalCode}); its last output:\n${child.lines.slice(-15).join('\n')}`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** s3rver in a child process of its own; resolves with its endpoint once it listens. */
 async function startS3rver(directory: string): Promise<{ child: Child; endpoint: string }> {

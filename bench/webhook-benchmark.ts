@@ -39,9 +39,8 @@
  * pg_stat_user_tables, read after the worker stopped so that its connections have reported) give the database work
  * per delivery, /proc the CPU time per process.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +55,7 @@ import { planReportEvents, type StoredClusterEvent } from '../services/webhooks/
 import { renderWebhookBody } from '../services/webhooks/render-webhook-body.ts';
 import { sendWebhook } from '../services/webhooks/send-webhook.ts';
 import { generateSecret, signMessage } from '../services/webhooks/sign-message.ts';
+import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const WEBHOOK_SECTION_HEADING = '## Webhooks: deliveries per second';
 export const WEBHOOK_GOAL_TEXT = 'no numeric goal in the issue; the figure is the delivery rate relative to raw fetch';
@@ -193,43 +193,9 @@ function percentiles(values: number[]): Percentiles {
   return { p50: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1]! };
 }
 
-/** Runs `task(0..count-1)` with at most `concurrency` in flight. */
-async function bounded(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-}
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
-/** utime + stime + cutime + cstime of a process, in seconds, or null when it is gone. */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
 
-function machineTicks(): { busy: number; total: number } {
-  try {
-    const values = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = values.reduce((sum, value) => sum + value, 0);
-    return { busy: total - values[3]! - values[4]!, total };
-  } catch {
-    return { busy: 0, total: 0 };
-  }
-}
 
 interface CpuComponent {
   component: string;
