@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../../services/app/start-api.ts';
 import { issueApiKey } from '../../services/auth/api-keys.ts';
 import { createAnalysisQueue, createProducerConnection, enqueueAnalysis, type AnalysisQueue } from '../../services/queue/analysis-queue.ts';
 import { EXAMPLE_FILE } from '../support/shared-corpus.ts';
@@ -204,6 +205,46 @@ describe('servers', () => {
     expect(history.body.items[0]).toMatchObject({ status: 'analysed', verdict: 'hang' });
     expect(history.body.items[0].findings[0].cluster.link).toContain('/v1/clusters/');
     expect((await api('/v1/servers/NOPE/history')).status).toBe(404);
+  });
+});
+
+describe('entity tags on the fleet answers', () => {
+  it('answers 304 without a body to a client holding the current answer, 200 with a new tag once it changed', async () => {
+    // The answer cache on, as in production: with it off every answer is computed anew, its window ending now.
+    const cached = await startApi({ ...pipeline.runtime, config: { ...pipeline.runtime.config, fleetCacheTtlMs: 60_000, port: 0 } });
+    try {
+      // A conditional request as a browser revalidating its cached copy sends it (fetch alone would add
+      // `Cache-Control: no-cache`, an end-to-end reload that asks for the whole answer again).
+      const headers = { authorization: `Bearer ${tenant.key}`, 'cache-control': 'max-age=0' };
+      const [first] = (await api('/v1/clusters?module=ContosoFlt')).body.items;
+      const path = `${cached.url}/v1/clusters/${first.id}`;
+      const fetched = await fetch(path, { headers });
+      const etag = fetched.headers.get('etag');
+      expect(fetched.status).toBe(200);
+      expect(fetched.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(fetched.headers.get('cache-control')).toBe('private, no-cache');
+      expect(etag).toMatch(/^"[^"]+"$/);
+      expect(JSON.parse(await fetched.text()).id).toBe(first.id);
+
+      const again = await fetch(path, { headers: { ...headers, 'if-none-match': etag! } });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+      expect((await fetch(path, { headers: { ...headers, 'if-none-match': '"something-else"' } })).status).toBe(200);
+
+      const note = await fetch(`${cached.url}/v1/clusters/${first.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ note: `checked at ${Date.now()}` }),
+      });
+      expect(note.status).toBe(200);
+      const changed = await fetch(path, { headers: { ...headers, 'if-none-match': etag! } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('etag')).not.toBe(etag);
+      // Another tenant's key learns nothing from a tag: 404, as without one.
+      expect((await fetch(path, { headers: { authorization: `Bearer ${other.key}`, 'if-none-match': etag! } })).status).toBe(404);
+    } finally {
+      await cached.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import type { FleetCache } from '../../fleet/fleet-cache.ts';
 import { updateTriage } from '../../fleet/update-triage.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';
+import { sendAnswer } from '../send-answer.ts';
 import {
   ClusterDetailQuerySchema,
   ClusterDetailSchema,
@@ -38,26 +39,27 @@ export async function registerClusterRoutes(app: FastifyInstance, { db, baseUrlO
   api.get('/v1/clusters', {
     preHandler: requireScope('read'),
     schema: { tags: ['clusters'], summary: 'Root causes across the fleet', querystring: ClusterListQuerySchema, response: { 200: pageOfSchema(ClusterSummarySchema), ...problemResponses } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const query = request.query;
-    return cache.get(callerOf(request).tenantId, request.url, () => listClusters(
+    const answer = await cache.get(callerOf(request).tenantId, request.url, () => listClusters(
       db,
       { tenantId: callerOf(request).tenantId, sort: query.sort, pattern: query.pattern, module: query.module, state: query.state, windowMs: query.window ? parseWindow(query.window)! : undefined, limit: query.limit, cursor: query.cursor, now: new Date() },
       baseUrlOf(request),
     ));
+    return sendAnswer(request, reply, answer);
   });
 
   api.get('/v1/clusters/:id', {
     preHandler: requireScope('read'),
     schema: { tags: ['clusters'], summary: 'One root cause: signature, representative chain, time series, servers', params: idParams, querystring: ClusterDetailQuerySchema, response: { 200: ClusterDetailSchema, ...problemResponses } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { tenantId } = callerOf(request);
-    const view = await cache.get(tenantId, request.url, async () => {
+    const answer = await cache.get(tenantId, request.url, async () => {
       const loaded = await loadClusterView(db, tenantId, request.params.id, baseUrlOf(request), { bucket: GRANULARITY[request.query.bucket], windowMs: parseWindow(request.query.window)!, now: new Date() });
       if (!loaded) throw new AppError('not-found', `no cluster ${request.params.id}`);
       return loaded;
     });
-    return view;
+    return sendAnswer(request, reply, answer);
   });
 
   api.get('/v1/clusters/:id/servers', {
