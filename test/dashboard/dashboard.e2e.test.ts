@@ -2,7 +2,8 @@
  * The dashboard end to end, in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core)
  * against the real service (PostgreSQL, Redis, s3rver, a worker): sign in, drop the example transcript on the
  * upload page, follow it to its verdict, open its cluster, find the root blocker highlighted in the chain graph,
- * acknowledge and resolve it. Screenshots of the upload, cluster and fleet pages go to test-artifacts/screenshots.
+ * acknowledge and resolve it. Every page is audited by axe-core (WCAG 2.1 A and AA rules: labels, contrast, roles,
+ * keyboard names) on the way. Screenshots of the upload, cluster and fleet pages go to test-artifacts/screenshots.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
 import Fastify from 'fastify';
 import type { Core } from 'cytoscape';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -67,9 +69,13 @@ afterAll(async () => {
 describe('the dashboard, in Chromium against the real service', () => {
   it('signs in, uploads the example, shows its chain with the root blocker highlighted, and triages it', async () => {
     await page.goto(`${pipeline.api.url}/`);
+    await page.getByLabel('API key').waitFor();
+    await expectAccessible(page, 'sign-in page');
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
+    await page.getByText('No reports in the last 14 days.').waitFor();
+    await expectAccessible(page, 'fleet page, empty');
     expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).sessionStorage.getItem('hangsleuth.apiKey'))).toBe(key);
     expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).localStorage.length)).toBe(0);
 
@@ -92,6 +98,7 @@ describe('the dashboard, in Chromium against the real service', () => {
     await expectText(page.getByTestId('report-verdict'), /Verdict: hang/);
     const clusterLink = page.getByTestId('finding-cluster-link').filter({ hasText: 'FabrikamDSM' });
     await clusterLink.waitFor();
+    await expectAccessible(page, 'upload page, with its verdict');
     await page.screenshot({ path: join(SCREENSHOTS, 'upload.png'), fullPage: true });
 
     // Cluster: the chain graph, its root blocker highlighted, an edge's evidence, the next commands.
@@ -131,6 +138,7 @@ describe('the dashboard, in Chromium against the real service', () => {
     await page.keyboard.press('Enter');
     await expectText(page.getByTestId('edge-evidence'), /waits-for-irp/);
     await expectText(page.getByTestId('missing-commands'), /!stacks 2 FabrikamDSM/);
+    await expectAccessible(page, 'cluster page');
     await page.screenshot({ path: join(SCREENSHOTS, 'cluster.png'), fullPage: true });
 
     // Triage through the page.
@@ -152,12 +160,14 @@ describe('the dashboard, in Chromium against the real service', () => {
     await expectText(row, /resolved/);
     await page.locator('.trend-chart canvas').waitFor();
     await row.locator('.sparkline canvas').waitFor();
+    await expectAccessible(page, 'fleet page, one cluster');
     await page.screenshot({ path: join(SCREENSHOTS, 'fleet.png'), fullPage: true });
 
     // Server history.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Servers', exact: true }).click();
     await page.getByRole('link', { name: 'FS-PRD-07' }).click();
     await page.getByRole('cell', { name: /hang/ }).first().waitFor();
+    await expectAccessible(page, 'server page');
 
     expect(consoleErrors).toEqual([]);
   }, 180_000);
@@ -199,6 +209,16 @@ describe('the dashboard, in Chromium against the real service', () => {
     }
   });
 });
+
+/** No violation of axe-core's WCAG 2.0/2.1 level A and AA rules on the page as it is now. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const violations = results.violations.map(
+    (violation) => `${name}: ${violation.id} (${violation.impact ?? 'no impact'}): ${violation.help}; at ${violation.nodes.slice(0, 3).map((node) => node.target.join(' ')).join(' | ')}`,
+  );
+  expect(violations).toEqual([]);
+  expect(results.passes.length).toBeGreaterThan(5);
+}
 
 async function expectText(locator: ReturnType<Page['locator']>, pattern: RegExp): Promise<void> {
   await expect.poll(async () => (await locator.textContent()) ?? '', { timeout: 20_000 }).toMatch(pattern);

@@ -1,11 +1,15 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { getApiKey, setApiKey } from './api.ts';
-import { Cluster } from './pages/Cluster.tsx';
 import { Fleet } from './pages/Fleet.tsx';
-import { Server, Servers } from './pages/Server.tsx';
 import { SignIn } from './pages/SignIn.tsx';
-import { Upload } from './pages/Upload.tsx';
 import { href, navigate, useRoute } from './router.ts';
+
+// The fleet page (the landing page) comes with the first download; the others, the cluster page's graph library
+// above all, load when first opened.
+const Cluster = lazy(() => import('./pages/Cluster.tsx').then((module) => ({ default: module.Cluster })));
+const Server = lazy(() => import('./pages/Server.tsx').then((module) => ({ default: module.Server })));
+const Servers = lazy(() => import('./pages/Server.tsx').then((module) => ({ default: module.Servers })));
+const Upload = lazy(() => import('./pages/Upload.tsx').then((module) => ({ default: module.Upload })));
 
 export function App() {
   const route = useRoute();
@@ -29,11 +33,13 @@ export function App() {
   return (
     <>
       <Header signedIn onSignOut={signOut} current={route.page} />
-      {route.page === 'fleet' && <Fleet />}
-      {route.page === 'cluster' && <Cluster key={route.id} id={route.id} />}
-      {route.page === 'servers' && <Servers />}
-      {route.page === 'server' && <Server key={route.name} name={route.name} />}
-      {route.page === 'upload' && <Upload />}
+      <Suspense fallback={<PageLoading />}>
+        {route.page === 'fleet' && <Fleet />}
+        {route.page === 'cluster' && <Cluster key={route.id} id={route.id} />}
+        {route.page === 'servers' && <Servers />}
+        {route.page === 'server' && <Server key={route.name} name={route.name} />}
+        {route.page === 'upload' && <Upload />}
+      </Suspense>
     </>
   );
 }
@@ -61,5 +67,13 @@ function Header({ signedIn, onSignOut, current }: { signedIn: boolean; onSignOut
         </nav>
       )}
     </header>
+  );
+}
+
+function PageLoading() {
+  return (
+    <main id="main" tabIndex={-1} aria-busy="true">
+      <p>Loading…</p>
+    </main>
   );
 }

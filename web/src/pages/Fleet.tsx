@@ -229,48 +229,50 @@ function ClusterTable({ clusters, hasMore, loading, loadMore, sort, onSort, tren
   const xs = useMemo(() => (trends ? trends.buckets.map(toSeconds) : []), [trends]);
 
   return (
-    <div role="table" aria-label="Clusters" aria-rowcount={hasMore ? -1 : clusters.length + 1} className="cluster-table">
-      <div role="rowgroup">
-        <div role="row" className="cluster-row header">
-          {COLUMNS.map((column) => (
-            <div role="columnheader" key={column.title} aria-sort={column.sort && column.sort === sort ? 'descending' : undefined}>
-              {column.sort ? (
-                <button type="button" className="link-button" onClick={() => onSort(column.sort!)} aria-label={`Sort by ${column.title.toLowerCase()}`}>
-                  {column.title}
-                  {column.sort === sort ? ' ▼' : ''}
-                </button>
-              ) : (
-                column.title
-              )}
-            </div>
-          ))}
-        </div>
-      </div>
-      <div ref={scroller} className="cluster-scroller" role="rowgroup" data-testid="cluster-rows">
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {rows.map((row) => {
-            const cluster = clusters[row.index]!;
-            return (
-              <div role="row" aria-rowindex={row.index + 2} key={cluster.id} className="cluster-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${row.start}px)` }}>
-                <div role="cell">
-                  <a href={href.cluster(cluster.id)} title={cluster.signatureText}>
-                    {cluster.pattern}
-                  </a>
-                </div>
-                <div role="cell">{cluster.blamedModule ?? '—'}</div>
-                <div role="cell" className="number">{cluster.serverCount}</div>
-                <div role="cell" className="number">{cluster.reportCount}</div>
-                <div role="cell">{formatTime(cluster.firstSeenAt)}</div>
-                <div role="cell">{formatTime(cluster.lastSeenAt)}</div>
-                <div role="cell">
-                  <span className={`state state-${cluster.state}`}>{cluster.state}</span>
-                </div>
-                <div role="cell">
-                  <ClusterSparkline id={cluster.id} fromTrends={trendSeries.get(cluster.id)} trendXs={xs} />
-                </div>
+    <div className="cluster-table">
+      <div role="table" aria-label="Clusters" aria-rowcount={hasMore ? -1 : clusters.length + 1}>
+        <div role="rowgroup">
+          <div role="row" className="cluster-row header">
+            {COLUMNS.map((column) => (
+              <div role="columnheader" key={column.title} aria-sort={column.sort && column.sort === sort ? 'descending' : undefined}>
+                {column.sort ? (
+                  <button type="button" className="link-button" onClick={() => onSort(column.sort!)} aria-label={`Sort by ${column.title.toLowerCase()}`}>
+                    {column.title}
+                    {column.sort === sort ? ' ▼' : ''}
+                  </button>
+                ) : (
+                  column.title
+                )}
               </div>
-            );
-          })}
+            ))}
+          </div>
+        </div>
+        <div ref={scroller} className="cluster-scroller" role="rowgroup" data-testid="cluster-rows">
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {rows.map((row) => {
+              const cluster = clusters[row.index]!;
+              return (
+                <div role="row" aria-rowindex={row.index + 2} key={cluster.id} className="cluster-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${row.start}px)` }}>
+                  <div role="cell">
+                    <a href={href.cluster(cluster.id)} title={cluster.signatureText}>
+                      {cluster.pattern}
+                    </a>
+                  </div>
+                  <div role="cell">{cluster.blamedModule ?? '—'}</div>
+                  <div role="cell" className="number">{cluster.serverCount}</div>
+                  <div role="cell" className="number">{cluster.reportCount}</div>
+                  <div role="cell">{formatTime(cluster.firstSeenAt)}</div>
+                  <div role="cell">{formatTime(cluster.lastSeenAt)}</div>
+                  <div role="cell">
+                    <span className={`state state-${cluster.state}`}>{cluster.state}</span>
+                  </div>
+                  <div role="cell">
+                    <ClusterSparkline id={cluster.id} fromTrends={trendSeries.get(cluster.id)} trendXs={xs} />
+                  </div>
+                </div>
+              );
+            })}
+          </div>
         </div>
       </div>
       <p className="table-status" aria-live="polite">
