@@ -129,7 +129,14 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
       } catch (error) {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         if (status !== 404) throw error;
-        await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        try {
+          await client.send(new CreateBucketCommand({ Bucket: bucket }));
+        } catch (createError) {
+          // Processes starting together race to create it: whichever lost finds it there (s3rver answers the
+          // loser BucketAlreadyExists, S3 BucketAlreadyOwnedByYou). A bucket someone else owns still fails here.
+          if ((createError as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 409) throw createError;
+          await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        }
       }
     },
     async ping() {
