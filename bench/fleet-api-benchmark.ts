@@ -34,7 +34,6 @@
  * second pass follows with it off, so that every answer is computed, for information: the same URL requested over
  * and over is the cache's best case, and the second pass is what the queries behind the answers cost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,13 +55,11 @@ import {
   type FleetParameters,
   type GenerationStep,
 } from './generate-fleet.ts';
+import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, startChild, stopChild, waitForReady, withClient } from './support/child-processes.ts';
 import { CLOCK_TICKS, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const FLEET_GOAL_P99_MS = 50;
 export const FLEET_DATABASE = 'hangsleuth_bench_fleet';
-const PG_ADMIN_URL = process.env['BENCH_PG_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const root = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../..' : '..', import.meta.url));
 
 export interface FleetApiOptions {
   parameters: FleetParameters;
@@ -160,32 +157,6 @@ const defaultLog: Log = (line) => process.stderr.write(`bench: fleet (${((perfor
 // ---------------------------------------------------------------------------------------------------------------
 // The database
 
-function databaseUrl(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function adminQuery<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    return (await admin.query<T>(sql, values)).rows;
-  } finally {
-    await admin.end();
-  }
-}
-
-async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Why the existing database cannot be reused, or null when it can. */
 async function reuseProblem(url: string, options: FleetApiOptions, log: Log): Promise<string | null> {
   const exists = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [FLEET_DATABASE]);
@@ -207,7 +178,8 @@ async function reuseProblem(url: string, options: FleetApiOptions, log: Log): Pr
   return null;
 }
 
-async function prepareData(options: FleetApiOptions, log: Log): Promise<{ data: FleetData; check: ConsistencyReport }> {
+/** The benchmark's database, reused when it can be, generated otherwise; checked for consistency either way. */
+export async function prepareFleetData(options: FleetApiOptions, log: Log): Promise<{ data: FleetData; check: ConsistencyReport }> {
   const url = databaseUrl(FLEET_DATABASE);
   let reason = await reuseProblem(url, options, log);
   for (let attempt = 0; ; attempt++) {
@@ -285,85 +257,6 @@ async function describeData(client: pg.Client, marker: NonNullable<Awaited<Retur
 
 // ---------------------------------------------------------------------------------------------------------------
 // The API process
-
-interface Child {
-  process: ChildProcess;
-  lines: string[];
-  warnings: string[];
-  exited: Promise<number | null>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
-
-/** This process' environment without any of the service's variables, plus `variables`. */
-function cleanEnv(variables: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !(name in CONFIG_VARIABLES)) env[name] = value;
-  }
-  return { ...env, ...variables };
-}
-
-function startApi(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['bin/hangsleuth.js', 'api'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  const record: Child = {
-    process: child,
-    lines: [],
-    warnings: [],
-    exited: new Promise((resolve) =>
-      child.once('exit', (code) => {
-        liveChildren.delete(child);
-        resolve(code);
-      }),
-    ),
-  };
-  let partial = '';
-  const collect = (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      record.lines.push(line.slice(0, 500));
-      if (record.lines.length > 30) record.lines.shift();
-      let level = 0;
-      try {
-        level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
-      } catch {
-        // not a log line
-      }
-      if (level >= 40 && record.warnings.length < 5) record.warnings.push(line.slice(0, 300));
-    }
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  return record;
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-
-async function waitForReady(url: string, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) {
-      throw new Error(`the API exited (${child.process.exitCode ?? child.process.signalCode}); its last output:\n${child.lines.slice(-15).join('\n')}`);
-    }
-    const ready = await fetch(`${url}/readyz`).then((response) => response.status === 200, () => false);
-    if (ready) return;
-    if (Date.now() > deadline) throw new Error(`the API was not ready after ${timeoutMs} ms; its last output:\n${child.lines.slice(-15).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU accounting (/proc)
@@ -470,7 +363,7 @@ export async function benchmarkFleetApi(overrides: Partial<FleetApiOptions> = {}
   const options: FleetApiOptions = { ...DEFAULT_FLEET_OPTIONS, ...overrides };
   const started = performance.now();
   const loadAtStart = os.loadavg();
-  const { data, check } = await prepareData(options, log);
+  const { data, check } = await prepareFleetData(options, log);
   const url = databaseUrl(FLEET_DATABASE);
 
   const db = createDatabase({ url, poolSize: 1 });
@@ -502,7 +395,9 @@ async function measurePass(options: FleetApiOptions, data: FleetData, key: strin
   const folder = await mkdtemp(join(os.tmpdir(), 'hangsleuth-bench-fleet-s3-'));
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const api = startApi(
+  const api = startChild(
+    'api',
+    ['bin/hangsleuth.js', 'api'],
     cleanEnv({
       DATABASE_URL: url,
       REDIS_URL,

@@ -36,7 +36,6 @@
  * The profiled pass (first layout again, API and workers under `node --cpu-prof`) charges each sample of their
  * main threads and engine threads to a package, over its measured window.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,20 +47,17 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { issueApiKey } from '../services/auth/api-keys.ts';
-import { CONFIG_VARIABLES } from '../services/config/load-config.ts';
 import { createDatabase } from '../services/db/create-prisma-client.ts';
 import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { ANALYSIS_QUEUE } from '../services/queue/analysis-queue.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
+import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
 import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const PIPELINE_GOAL_PER_SECOND = 200;
 const KIB = 1024;
-const PG_ADMIN_URL = process.env['BENCH_PG_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const EXAMPLE = 'examples/hung-logon-worker-queue.txt';
-// Run as TypeScript from bench/ or compiled from dist/bench/.
-const root = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../..' : '..', import.meta.url));
+const root = REPOSITORY_ROOT;
 
 export interface WorkerLayout {
   /** Worker processes (`hangsleuth worker`). */
@@ -272,139 +268,6 @@ async function redisPid(redis: Redis): Promise<number[]> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  /** The last lines the process printed (for a crash report). */
-  lines: string[];
-  /** pino log lines at warn or above (the first few kept) and their number. */
-  warnings: string[];
-  warningCount: number;
-  exited: Promise<number | null>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
-
-function startChild(name: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  const record: Child = {
-    name,
-    process: child,
-    lines: [],
-    warnings: [],
-    warningCount: 0,
-    exited: new Promise((resolve) =>
-      child.once('exit', (code) => {
-        liveChildren.delete(child);
-        resolve(code);
-      }),
-    ),
-  };
-  const collector = () => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) collectLine(line);
-    };
-  };
-  const collectLine = (line: string) => {
-    if (line.trim() === '') return;
-    record.lines.push(line.slice(0, 500));
-    if (record.lines.length > 50) record.lines.shift();
-    let level = 0;
-    try {
-      level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
-    } catch {
-      // not a log line (Node's own warnings on stderr, say)
-    }
-    if (level >= 40) {
-      record.warningCount++;
-      if (record.warnings.length < 5) record.warnings.push(line.slice(0, 500));
-    }
-  };
-  child.stdout!.on('data', collector());
-  child.stderr!.on('data', collector());
-  return record;
-}
-
-async function stopChild(child: Child, timeoutMs = 10_000): Promise<void> {
-  if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function describeExit(child: Child): string {
-  return `${child.name} exited (${child.process.exitCode ?? child.process.signalCode}); its last output:\n${child.lines.slice(-15).join('\n')}`;
-}
-
-
-/** s3rver in a child process of its own; resolves with its endpoint once it listens. */
-async function startS3rver(directory: string): Promise<{ child: Child; endpoint: string }> {
-  const code = [
-    "import S3rver from 's3rver';",
-    "const server = new S3rver({ port: 0, address: '127.0.0.1', directory: process.argv[1], silent: true });",
-    'const address = await server.run();',
-    "process.stdout.write(`listening ${address.port}\\n`);",
-    "process.once('SIGTERM', () => server.close().then(() => process.exit(0)));",
-  ].join('\n');
-  const child = startChild('s3rver', ['--input-type=module', '-e', code, directory], cleanEnv({}));
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString('utf8'));
-      if (match) {
-        child.process.stdout!.off('data', onData);
-        resolve(Number(match[1]));
-      }
-    };
-    child.process.stdout!.on('data', onData);
-    void child.exited.then(() => reject(new Error(describeExit(child))));
-  });
-  return { child, endpoint: `http://127.0.0.1:${port}` };
-}
-
-/** This process' environment without any of the service's variables, plus `variables`. */
-function cleanEnv(variables: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !(name in CONFIG_VARIABLES)) env[name] = value;
-  }
-  return { ...env, ...variables };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, children: Child[]): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const dead = children.find((child) => child.process.exitCode !== null || child.process.signalCode !== null);
-    if (dead) throw new Error(`while waiting for ${what}: ${describeExit(dead)}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs

@@ -26,10 +26,13 @@
  *   --fleet-regenerate generate its database anew even if a matching one is kept (BENCH_FLEET_REGENERATE=1)
  *   (also BENCH_FLEET_DURATION, BENCH_FLEET_CONNECTIONS, BENCH_FLEET_WARMUP, BENCH_FLEET_SINGLE, BENCH_FLEET_MAX_AGE_HOURS,
  *   BENCH_FLEET_API_ENV, BENCH_FLEET_UNCACHED, BENCH_FLEET_REPORTS/_CLUSTERS/_SERVERS/_DAYS/_SEED: see bench/fleet-api-benchmark.ts)
+ *   --no-dashboard     skip the dashboard benchmark (BENCH_DASHBOARD=0; bench/dashboard-benchmark.ts: the fleet page's time
+ *                      to first screen in headless Chromium on the Fleet API benchmark's 10 k clusters, beside an empty
+ *                      page; also BENCH_DASHBOARD_RUNS, BENCH_DASHBOARD_UNCACHED, BENCH_CHROMIUM)
  *   --no-webhooks      skip the webhook delivery benchmark (BENCH_WEBHOOKS=0; bench/webhook-benchmark.ts: deliveries/s
  *                      from one worker to a local receiver with 1,000 subscriptions, beside raw fetch; also
  *                      BENCH_WEBHOOK_ENDPOINTS, BENCH_WEBHOOK_CLUSTERS, BENCH_WEBHOOK_CONCURRENCY, BENCH_WEBHOOK_NODE_ARGS)
- *   --only pipeline,fleet  run only these service benchmarks (BENCH_ONLY), not the parser, analysis and clustering
+ *   --only pipeline,fleet,dashboard,webhooks  run only these service benchmarks (BENCH_ONLY), not the parser, analysis and clustering
  *                      ones; their sections (and Goals rows) of the existing BENCHMARKS.md are replaced in place,
  *                      the rest of it kept (unless --no-write)
  * MB = 1,048,576 bytes throughout.
@@ -55,6 +58,7 @@ import {
   type PipelineOptions,
 } from './pipeline-benchmark.ts';
 import { benchmarkWebhooks, WEBHOOK_GOAL_TEXT, WEBHOOK_SECTION_HEADING, webhookGoal, webhookOptionsFromEnv, webhookSection, type WebhookBenchmark, type WebhookOptions } from './webhook-benchmark.ts';
+import { benchmarkDashboard, DASHBOARD_GOAL_MS, DASHBOARD_SECTION_HEADING, dashboardGoal, dashboardOptionsFromEnv, dashboardSection, type DashboardBenchmark, type DashboardOptions } from './dashboard-benchmark.ts';
 import { benchmarkFleetApi, FLEET_GOAL_P99_MS, FLEET_SECTION_HEADING, fleetGoal, fleetOptionsFromEnv, fleetSection, type FleetApiBenchmark, type FleetApiOptions } from './fleet-api-benchmark.ts';
 
 const MB = 1024 * 1024;
@@ -89,13 +93,15 @@ interface Options {
   pipeline: Partial<PipelineOptions> | null;
   /** Run the Fleet API benchmark, with these overrides of its defaults; null: skip it. */
   fleet: Partial<FleetApiOptions> | null;
+  /** Run the dashboard benchmark, with these overrides of its defaults; null: skip it. */
+  dashboard: Partial<DashboardOptions> | null;
   /** Run the webhook delivery benchmark, with these overrides of its defaults; null: skip it. */
   webhooks: Partial<WebhookOptions> | null;
   /** Only these service benchmarks, spliced into the existing BENCHMARKS.md; null: the whole run. */
   only: ServiceBenchmark[] | null;
 }
 
-const SERVICE_BENCHMARKS = ['pipeline', 'fleet', 'webhooks'] as const;
+const SERVICE_BENCHMARKS = ['pipeline', 'fleet', 'dashboard', 'webhooks'] as const;
 type ServiceBenchmark = (typeof SERVICE_BENCHMARKS)[number];
 
 function parseOnly(text: string): ServiceBenchmark[] {
@@ -111,6 +117,7 @@ function parseOptions(argv: string[]): Options {
   let write: boolean | null = null;
   let pipeline: Partial<PipelineOptions> | null = process.env['BENCH_PIPELINE'] === '0' ? null : pipelineOptionsFromEnv();
   let fleet: Partial<FleetApiOptions> | null = process.env['BENCH_FLEET'] === '0' ? null : fleetOptionsFromEnv();
+  let dashboard: Partial<DashboardOptions> | null = process.env['BENCH_DASHBOARD'] === '0' ? null : dashboardOptionsFromEnv();
   let webhooks: Partial<WebhookOptions> | null = process.env['BENCH_WEBHOOKS'] === '0' ? null : webhookOptionsFromEnv();
   let only: ServiceBenchmark[] | null = process.env['BENCH_ONLY'] ? parseOnly(process.env['BENCH_ONLY']) : null;
   for (let i = 0; i < argv.length; i++) {
@@ -130,10 +137,11 @@ function parseOptions(argv: string[]): Options {
     else if (name === '--pipeline-uploads') pipeline = { ...(pipeline ?? pipelineOptionsFromEnv()), uploads: positiveInteger(name, value()) };
     else if (name === '--no-fleet') fleet = null;
     else if (name === '--fleet-regenerate') fleet = { ...(fleet ?? fleetOptionsFromEnv()), regenerate: true };
+    else if (name === '--no-dashboard') dashboard = null;
     else if (name === '--no-webhooks') webhooks = null;
     else if (name === '--only') only = parseOnly(value());
     else {
-      throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N  --no-fleet  --fleet-regenerate  --no-webhooks  --only pipeline,fleet,webhooks)`);
+      throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N  --no-fleet  --fleet-regenerate  --no-dashboard  --no-webhooks  --only ${SERVICE_BENCHMARKS.join(',')})`);
     }
   }
   const sizes = sizesText.trim() === '' ? DEFAULT_SIZES : sizesText.split(',').map((part) => Number(part.trim()));
@@ -143,9 +151,10 @@ function parseOptions(argv: string[]): Options {
   if (only) {
     if (!only.includes('pipeline')) pipeline = null;
     if (!only.includes('fleet')) fleet = null;
+    if (!only.includes('dashboard')) dashboard = null;
     if (!only.includes('webhooks')) webhooks = null;
   }
-  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline, fleet, webhooks, only };
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline, fleet, dashboard, webhooks, only };
 }
 
 function median(values: number[]): number {
@@ -333,6 +342,7 @@ function report(
   clustering: ClusterBenchmark | null = null,
   pipeline: PipelineBenchmark | null = null,
   fleet: FleetApiBenchmark | null = null,
+  dashboard: DashboardBenchmark | null = null,
   webhooks: WebhookBenchmark | null = null,
 ): string {
   const lines: string[] = [];
@@ -343,7 +353,7 @@ function report(
   lines.push(`- Node ${process.version}, ${os.platform()} ${os.release()} ${os.arch()}`);
   const extra = [
     ...Object.keys(process.env)
-      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_WEBHOOK'))
+      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_DASHBOARD') || name === 'BENCH_CHROMIUM' || name.startsWith('BENCH_WEBHOOK'))
       .sort()
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`),
@@ -434,6 +444,7 @@ function report(
   if (clustering) lines.push(...clusterSection(clustering));
   lines.push(...pipelineSection(pipeline, machineDescription(), pipeline ? run.serviceRevision : null));
   lines.push(...fleetSection(fleet, { machine: machineDescription(), command: commandDescription(), revision: run.serviceRevision }));
+  lines.push(...dashboardSection(dashboard, { machine: machineDescription(), command: commandDescription(), revision: run.serviceRevision }));
   lines.push(...webhookSection(webhooks, { machine: machineDescription(), command: commandDescription(), revision: run.serviceRevision }));
 
   lines.push('## Goals', '');
@@ -452,6 +463,7 @@ function report(
   );
   lines.push(pipelineGoalRow(pipeline));
   lines.push(fleetGoalRow(fleet));
+  lines.push(dashboardGoalRow(dashboard));
   lines.push(webhookGoalRow(webhooks));
   lines.push('');
   return lines.join('\n');
@@ -471,6 +483,13 @@ function webhookGoalRow(webhooks: WebhookBenchmark | null): string {
   return `${WEBHOOK_GOAL_ROW} ${webhookGoal(webhooks).measured} | ${webhooks ? WEBHOOK_GOAL_TEXT : 'not measured'} |`;
 }
 
+const DASHBOARD_GOAL_ROW = `| Dashboard: the fleet page's first screen < ${DASHBOARD_GOAL_MS / 1000} s with 10 k clusters (headless Chromium, slowest cold navigation) |`;
+
+function dashboardGoalRow(dashboard: DashboardBenchmark | null): string {
+  const result = dashboardGoal(dashboard);
+  return `${DASHBOARD_GOAL_ROW} ${result.measured} | ${verdict(result.pass)} |`;
+}
+
 function fleetGoalRow(fleet: FleetApiBenchmark | null): string {
   const result = fleetGoal(fleet);
   return `${FLEET_GOAL_ROW} ${result.measured} | ${verdict(result.pass)} |`;
@@ -480,7 +499,7 @@ function fleetGoalRow(fleet: FleetApiBenchmark | null): string {
 function commandDescription(): string {
   const extra = [
     ...Object.keys(process.env)
-      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name === 'BENCH_ONLY' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_WEBHOOK'))
+      .filter((name) => name === 'BENCH_SIZES' || name === 'BENCH_SEED' || name === 'BENCH_ONLY' || name.startsWith('BENCH_PIPELINE') || name.startsWith('BENCH_FLEET') || name.startsWith('BENCH_DASHBOARD') || name === 'BENCH_CHROMIUM' || name.startsWith('BENCH_WEBHOOK'))
       .sort()
       .filter((name) => process.env[name])
       .map((name) => `${name}=${process.env[name]}`),
@@ -541,6 +560,13 @@ async function runServiceBenchmarksOnly(options: Options, only: ServiceBenchmark
     const section = fleetSection(fleet, { machine: machineDescription(), command: `${commandDescription()} (this section only; the header above describes the last full run)`, revision: serviceRevision });
     process.stdout.write(`${section.join('\n')}\n`);
     markdown = spliceSection(markdown, FLEET_SECTION_HEADING, section, FLEET_GOAL_ROW, fleetGoalRow(fleet));
+  }
+  if (only.includes('dashboard') && options.dashboard) {
+    process.stderr.write('bench: dashboard (headless Chromium, the fleet page at 10 k clusters) …\n');
+    const dashboard = await benchmarkDashboard(options.dashboard);
+    const section = dashboardSection(dashboard, { machine: machineDescription(), command: `${commandDescription()} (this section only; the header above describes the last full run)`, revision: serviceRevision });
+    process.stdout.write(`${section.join('\n')}\n`);
+    markdown = spliceSection(markdown, DASHBOARD_SECTION_HEADING, section, DASHBOARD_GOAL_ROW, dashboardGoalRow(dashboard));
   }
   if (only.includes('webhooks') && options.webhooks) {
     process.stderr.write('bench: webhooks (one worker, 1,000 subscriptions, local receiver; PostgreSQL, Redis) …\n');
@@ -615,6 +641,11 @@ async function main(): Promise<void> {
     process.stderr.write('bench: Fleet API (1 M reports; API, PostgreSQL, autocannon) …\n');
     fleet = await benchmarkFleetApi(options.fleet);
   }
+  let dashboard: DashboardBenchmark | null = null;
+  if (options.dashboard) {
+    process.stderr.write('bench: dashboard (headless Chromium, the fleet page at 10 k clusters) …\n');
+    dashboard = await benchmarkDashboard(options.dashboard);
+  }
   let webhooks: WebhookBenchmark | null = null;
   if (options.webhooks) {
     process.stderr.write('bench: webhooks (one worker, 1,000 subscriptions, local receiver; PostgreSQL, Redis) …\n');
@@ -622,7 +653,7 @@ async function main(): Promise<void> {
   }
 
   const run = { totalSeconds: (performance.now() - started) / 1000, loadAtStart, revisionAtStart, serviceRevision };
-  const markdown = report(options, results, rss, run, analysis, clustering, pipeline, fleet, webhooks);
+  const markdown = report(options, results, rss, run, analysis, clustering, pipeline, fleet, dashboard, webhooks);
   process.stdout.write(`${markdown}\n`);
   const fullRun = DEFAULT_SIZES.every((size) => options.sizes.includes(size));
   if (options.write ?? fullRun) {

@@ -39,7 +39,6 @@
  * pg_stat_user_tables, read after the worker stopped so that its connections have reported) give the database work
  * per delivery, /proc the CPU time per process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,7 +46,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { CONFIG_VARIABLES, loadConfig } from '../services/config/load-config.ts';
+import { loadConfig } from '../services/config/load-config.ts';
 import { createDatabase } from '../services/db/create-prisma-client.ts';
 import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { createWebhookQueue, enqueueDeliveries, type WebhookQueue } from '../services/queue/analysis-queue.ts';
@@ -55,19 +54,17 @@ import { planReportEvents, type StoredClusterEvent } from '../services/webhooks/
 import { renderWebhookBody } from '../services/webhooks/render-webhook-body.ts';
 import { sendWebhook } from '../services/webhooks/send-webhook.ts';
 import { generateSecret, signMessage } from '../services/webhooks/sign-message.ts';
+import { adminQuery, alive, cleanEnv, databaseUrl, portOf, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
 import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const WEBHOOK_SECTION_HEADING = '## Webhooks: deliveries per second';
 export const WEBHOOK_GOAL_TEXT = 'no numeric goal in the issue; the figure is the delivery rate relative to raw fetch';
-const PG_ADMIN_URL = process.env['BENCH_PG_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PUBLIC_URL = 'https://hangsleuth.example.com';
 /** The worker's own limits (deliver-message.ts, WEBHOOK_TIMEOUT_MS's default), so the sender baseline does the same. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const TIMEOUT_MS = 10_000;
 const ALLOWLIST = ['127.0.0.1/32'];
-// Run as TypeScript from bench/ or compiled from dist/bench/.
-const root = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../..' : '..', import.meta.url));
+const root = REPOSITORY_ROOT;
 
 export interface WebhookOptions {
   /** Webhook endpoints of the tenant, all on the receiver. */
@@ -296,141 +293,6 @@ function databaseWork(before: DatabaseCounters, after: DatabaseCounters, ownQuer
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  lines: string[];
-  warnings: string[];
-  warningCount: number;
-  exited: Promise<number | null>;
-}
-
-const liveChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
-
-function startChild(name: string, args: string[], env: Record<string, string>, ipc = false): Child {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
-  const record: Child = {
-    name,
-    process: child,
-    lines: [],
-    warnings: [],
-    warningCount: 0,
-    exited: new Promise((resolve) =>
-      child.once('exit', (code) => {
-        liveChildren.delete(child);
-        resolve(code);
-      }),
-    ),
-  };
-  const collectLine = (line: string) => {
-    if (line.trim() === '') return;
-    record.lines.push(line.slice(0, 500));
-    if (record.lines.length > 50) record.lines.shift();
-    let level = 0;
-    try {
-      level = Number((JSON.parse(line) as { level?: unknown }).level) || 0;
-    } catch {
-      // not a log line
-    }
-    if (level >= 40) {
-      record.warningCount++;
-      if (record.warnings.length < 5) record.warnings.push(line.slice(0, 500));
-    }
-  };
-  const collector = () => {
-    let partial = '';
-    return (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) collectLine(line);
-    };
-  };
-  child.stdout!.on('data', collector());
-  child.stderr!.on('data', collector());
-  return record;
-}
-
-const alive = (child: Child): boolean => child.process.exitCode === null && child.process.signalCode === null;
-
-async function stopChild(child: Child, timeoutMs = 10_000): Promise<void> {
-  if (!alive(child)) return;
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function describeExit(child: Child): string {
-  return `${child.name} exited (${child.process.exitCode ?? child.process.signalCode}); its last output:\n${child.lines.slice(-15).join('\n')}`;
-}
-
-/** This process' environment without any of the service's variables, plus `variables`. */
-function cleanEnv(variables: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !(name in CONFIG_VARIABLES)) env[name] = value;
-  }
-  return { ...env, ...variables };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, children: Child[], intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const dead = children.find((child) => !alive(child));
-    if (dead) throw new Error(`while waiting for ${what}: ${describeExit(dead)}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-/** Resolves once the child printed `listening PORT` (or sent it over IPC). */
-async function portOf(child: Child): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString('utf8'));
-      if (match) {
-        child.process.stdout!.off('data', onData);
-        resolve(Number(match[1]));
-      }
-    };
-    child.process.stdout!.on('data', onData);
-    void child.exited.then(() => reject(new Error(describeExit(child))));
-  });
-}
-
-async function startS3rver(directory: string): Promise<{ child: Child; endpoint: string }> {
-  const code = [
-    "import S3rver from 's3rver';",
-    "const server = new S3rver({ port: 0, address: '127.0.0.1', directory: process.argv[1], silent: true });",
-    'const address = await server.run();',
-    "process.stdout.write(`listening ${address.port}\\n`);",
-    "process.once('SIGTERM', () => server.close().then(() => process.exit(0)));",
-  ].join('\n');
-  const child = startChild('s3rver', ['--input-type=module', '-e', code, directory], cleanEnv({}));
-  return { child, endpoint: `http://127.0.0.1:${await portOf(child)}` };
-}
 
 /**
  * The receiver: answers 200 to every request once its body has arrived; counts requests, bytes, distinct
