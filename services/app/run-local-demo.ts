@@ -32,7 +32,7 @@ export async function runLocalDemo(config: Config, options: LocalDemoOptions): P
   const api = await startApi(runtime);
   const worker = await startWorker(runtime);
   say(`queue      ${redactUrl(config.redisUrl)} (prefix ${config.queuePrefix}), ${config.analysis.concurrency} analysis thread(s)`);
-  say(`API        ${api.url}   (health: ${api.url}/readyz)`);
+  say(`API        ${api.url}   (health: ${api.url}/readyz, reference: ${api.url}/docs)`);
 
   const key = await issueDevelopmentKey(runtime.db);
   say('');
@@ -41,6 +41,7 @@ export async function runLocalDemo(config: Config, options: LocalDemoOptions): P
 
   if (options.demo) await sendExample(api.url, key);
   say('');
+  say(`Dashboard  ${api.url}/   (sign in with the API key above)`);
   say('Serving. Ctrl-C to stop.');
   await untilSignalled();
   await worker.close();
