@@ -3,9 +3,7 @@
  * OpenAPI document (/openapi.json) is generated from them, so the three never disagree.
  */
 import { z } from 'zod';
-import { CLUSTER_SORTS, CLUSTER_STATES } from '../fleet/list-clusters.ts';
-import { SETTABLE_STATES } from '../fleet/update-triage.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parseWindow } from '../fleet/paging.ts';
+import { CLUSTER_SORTS, CLUSTER_STATES, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SETTABLE_STATES, parseWindow } from '../fleet/fleet-vocabulary.ts';
 
 export const ProblemSchema = z
   .object({
@@ -65,7 +63,7 @@ export const ClusterListQuerySchema = z.object({
   ...pageQuery,
 });
 
-const ServerItemSchema = z.object({ name: z.string(), firstSeenAt: isoTime, lastSeenAt: isoTime, reportCount: z.number().int(), links: z.object({ history: z.string() }) }).meta({ id: 'ServerItem' });
+export const ServerItemSchema = z.object({ name: z.string(), firstSeenAt: isoTime, lastSeenAt: isoTime, reportCount: z.number().int(), links: z.object({ history: z.string() }) }).meta({ id: 'ServerItem' });
 
 export const ClusterDetailSchema = ClusterSummarySchema.extend({
   requestedId: z.string(),
@@ -133,6 +131,54 @@ export const ServerHistorySchema = pageOfSchema(
     links: z.object({ report: z.string() }),
   }),
 ).extend({ server: ServerItemSchema });
+
+export const ReportReceiptSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.string(),
+    server: z.string(),
+    contentSha256: z.string(),
+    byteSize: z.number().int(),
+    receivedAt: z.string(),
+    duplicate: z.boolean().describe('true: the existing report of a repeated Idempotency-Key, or of the same content from the same server.'),
+    links: z.object({ self: z.string(), transcript: z.string() }),
+  })
+  .meta({ id: 'ReportReceipt' });
+
+export const ReportViewSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['received', 'queued', 'analysing', 'analysed', 'failed']),
+    server: z.string(),
+    contentSha256: z.string(),
+    byteSize: z.number().int(),
+    contentType: z.string(),
+    fileName: z.string().nullable(),
+    ticketId: z.string().nullable(),
+    osVersion: z.string().nullable(),
+    collectedAt: z.string().nullable(),
+    receivedAt: z.string(),
+    queuedAt: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    attempts: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    verdict: z.unknown().describe('The versioned verdict (docs/verdict-schema.md), once analysed.'),
+    analysis: z.object({ engineVersion: z.string(), rulesVersion: z.string(), durationMs: z.number(), modelSummary: z.unknown() }).nullable(),
+    findings: z.array(
+      z.object({
+        ordinal: z.number().int(),
+        pattern: z.string(),
+        blamedModule: z.string().nullable(),
+        confidence: z.string(),
+        summary: z.string(),
+        signature: z.object({ hash: z.string(), text: z.string(), rulesVersion: z.string() }),
+        cluster: z.object({ id: z.string(), link: z.string() }),
+      }),
+    ),
+    links: z.object({ self: z.string(), transcript: z.string() }),
+  })
+  .meta({ id: 'Report' });
 
 export const idParams = z.object({ id: z.string().max(64) });
 export const nameParams = z.object({ name: z.string().min(1).max(255) });

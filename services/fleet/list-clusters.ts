@@ -1,12 +1,11 @@
 /** `GET /v1/clusters`: a tenant's root causes, filtered, sorted and cursor-paginated. */
 import type { Database } from '../db/create-prisma-client.ts';
 import { Prisma } from '../db/create-prisma-client.ts';
+import type { ClusterSort, ClusterState } from './fleet-vocabulary.ts';
 import { decodeCursor, pageOf, type CursorPosition, type Page } from './paging.ts';
 
-export const CLUSTER_SORTS = ['servers', 'reports', 'lastSeen', 'growth'] as const;
-export type ClusterSort = (typeof CLUSTER_SORTS)[number];
-export const CLUSTER_STATES = ['open', 'acknowledged', 'resolved', 'regressed'] as const;
-export type ClusterState = (typeof CLUSTER_STATES)[number];
+// The webhooks' events name cluster states through this module.
+export type { ClusterState };
 
 export interface ClusterListQuery {
   tenantId: string;

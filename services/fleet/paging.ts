@@ -1,5 +1,5 @@
 /**
- * Cursor pagination and time windows, shared by every list of the API. A cursor is opaque to clients: the sort
+ * Cursor pagination, shared by every list of the API. A cursor is opaque to clients: the sort
  * key and id of the last item of the page, base64url-encoded JSON.
  */
 export interface Page<T> {
@@ -12,9 +12,6 @@ export interface CursorPosition {
   value: number | string;
   id: string;
 }
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
 
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -41,15 +38,4 @@ export function pageOf<Row, Item>(rows: Row[], limit: number, toItem: (row: Row)
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items: items.map(toItem), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null };
-}
-
-const WINDOW = /^([1-9]\d{0,3})([hd])$/;
-export const MAX_WINDOW_MS = 366 * 86_400_000;
-
-/** `24h`, `7d`, `90d` → milliseconds; null when malformed or longer than a year. */
-export function parseWindow(text: string): number | null {
-  const match = WINDOW.exec(text);
-  if (!match) return null;
-  const ms = Number(match[1]) * (match[2] === 'h' ? 3_600_000 : 86_400_000);
-  return ms <= MAX_WINDOW_MS ? ms : null;
 }

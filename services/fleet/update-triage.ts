@@ -5,9 +5,7 @@
 import type { Database } from '../db/create-prisma-client.ts';
 import { planResolvedEvents } from '../webhooks/plan-cluster-events.ts';
 import { resolveClusterId } from './cluster-view.ts';
-
-export const SETTABLE_STATES = ['open', 'acknowledged', 'resolved'] as const;
-export type SettableState = (typeof SETTABLE_STATES)[number];
+import type { SettableState } from './fleet-vocabulary.ts';
 
 export interface TriagePatch {
   state?: SettableState | undefined;

@@ -1,4 +1,38 @@
 /** The dashboard's only way to the service: the public /v1 API, with the API key kept in sessionStorage. */
+import type { z } from 'zod';
+import type {
+  ClusterDetailSchema,
+  ClusterSummarySchema,
+  ReportReceiptSchema,
+  ReportViewSchema,
+  ServerHistorySchema,
+  ServerItemSchema,
+  TrendsSchema,
+  TriagePatchSchema,
+  pageOfSchema,
+} from '../../services/api/schemas.ts';
+import type { ChainStep, Finding, Verdict } from '../../services/engine/correlate/verdict-types.ts';
+
+export type { ClusterSort, ClusterState } from '../../services/fleet/fleet-vocabulary.ts';
+export type { ChainStep, Finding };
+
+// The answers' shapes, derived from the API's schemas (type-only imports: neither zod nor the schemas are bundled).
+export type Page<Item> = z.output<ReturnType<typeof pageOfSchema<z.ZodType<Item>>>>;
+export type ClusterSummary = z.output<typeof ClusterSummarySchema>;
+export type ServerItem = z.output<typeof ServerItemSchema>;
+export type ServerHistory = z.output<typeof ServerHistorySchema>;
+export type Trends = z.output<typeof TrendsSchema>;
+export type ReportReceipt = z.output<typeof ReportReceiptSchema>;
+export type TriagePatch = z.input<typeof TriagePatchSchema>;
+
+// The schemas leave the engine's verdict and finding opaque (`unknown`); the dashboard reads them as the engine's types.
+type ClusterDetailAnswer = z.output<typeof ClusterDetailSchema>;
+type Representative = NonNullable<ClusterDetailAnswer['representative']>;
+export type ClusterDetail = Omit<ClusterDetailAnswer, 'representative'> & {
+  representative: (Omit<Representative, 'finding'> & { finding: Finding | null }) | null;
+};
+export type SeriesPoint = ClusterDetail['series']['points'][number];
+export type ReportView = Omit<z.output<typeof ReportViewSchema>, 'verdict'> & { verdict: Verdict | null };
 
 const KEY_STORAGE = 'hangsleuth.apiKey';
 
@@ -48,129 +82,6 @@ export function query(params: Record<string, string | number | undefined | null>
   }
   const text = search.toString();
   return text ? `?${text}` : '';
-}
-
-// ---- shapes of the answers (services/api/schemas.ts) ----
-
-export const CLUSTER_SORTS = ['servers', 'reports', 'lastSeen', 'growth'] as const;
-export const CLUSTER_STATES = ['open', 'acknowledged', 'resolved', 'regressed'] as const;
-export type ClusterSort = (typeof CLUSTER_SORTS)[number];
-export type ClusterState = (typeof CLUSTER_STATES)[number];
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface ClusterSummary {
-  id: string;
-  pattern: string;
-  blamedModule: string | null;
-  signatureText: string;
-  state: ClusterState;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  serverCount: number;
-  reportCount: number;
-  growth?: { reports: number; previousReports: number; change: number };
-  links: { self: string };
-}
-
-export interface ChainStep {
-  from: string;
-  to: string;
-  fromLabel: string;
-  toLabel: string;
-  relation: string;
-  inferred: boolean;
-  evidence: { line: number; text: string }[];
-}
-
-export interface Finding {
-  pattern: string;
-  summary: string;
-  blamedModule: string | null;
-  rootBlocker: { kind: string; id: string; label: string; process?: string; waitedMs?: number; frames?: string[] } | null;
-  chain: ChainStep[];
-  missing: { what: string; command: string }[];
-  confidence: string;
-  signature?: { text: string; hash: string; rulesVersion: string };
-}
-
-export interface ServerItem {
-  name: string;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  reportCount: number;
-  links: { history: string };
-}
-
-export interface SeriesPoint {
-  bucket: string;
-  reports: number;
-  servers: number;
-  newServers: number;
-}
-
-export interface ClusterDetail extends Omit<ClusterSummary, 'links'> {
-  requestedId: string;
-  aliases: string[];
-  notes: string[];
-  triage: { state: string; stateChangedAt: string | null; resolvedInVersion: string | null; note: string | null; ticketUrl: string | null };
-  signatures: { hash: string; text: string; rulesVersion: string; placement: string; notes: string[]; firstSeenAt: string; lastSeenAt: string }[];
-  representative: { reportId: string; server: string; receivedAt: string; finding: Finding | null; link: string } | null;
-  series: { bucket: 'hour' | 'day'; from: string; to: string; points: SeriesPoint[] };
-  servers: Page<ServerItem>;
-  links: { self: string; servers: string };
-}
-
-export interface Trends {
-  from: string;
-  to: string;
-  bucket: 'hour' | 'day';
-  buckets: string[];
-  totals: number[];
-  clusters: { cluster: ClusterSummary; reports: number; series: { reports: number; servers: number }[] }[];
-  newClusters: { count: number; items: ClusterSummary[] };
-  topMovers: { cluster: ClusterSummary; reports: number; previousReports: number; change: number }[];
-}
-
-export interface ServerHistory extends Page<{
-  reportId: string;
-  receivedAt: string;
-  status: string;
-  error: { code: string; message: string } | null;
-  verdict: string | null;
-  summary: string | null;
-  findings: { pattern: string; blamedModule: string | null; confidence: string; signature: string; cluster: { id: string; link: string } }[];
-  links: { report: string };
-}> {
-  server: ServerItem;
-}
-
-export interface ReportReceipt {
-  id: string;
-  status: string;
-  server: string;
-  duplicate: boolean;
-  links: { self: string; transcript: string };
-}
-
-export interface ReportView {
-  id: string;
-  status: 'received' | 'queued' | 'analysing' | 'analysed' | 'failed';
-  server: string;
-  fileName: string | null;
-  error: { code: string; message: string } | null;
-  verdict: { verdict: string; summary: string } | null;
-  findings: { ordinal: number; pattern: string; blamedModule: string | null; confidence: string; summary: string; cluster: { id: string; link: string } }[];
-}
-
-export interface TriagePatch {
-  state?: 'open' | 'acknowledged' | 'resolved';
-  resolvedInVersion?: string | null;
-  note?: string | null;
-  ticketUrl?: string | null;
 }
 
 /** POST /v1/reports through XMLHttpRequest, the one browser API that reports upload progress. */

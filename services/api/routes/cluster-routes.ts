@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../../db/create-prisma-client.ts';
 import { listClusterServers, loadClusterView, resolveClusterId } from '../../fleet/cluster-view.ts';
 import { listClusters } from '../../fleet/list-clusters.ts';
-import { parseWindow } from '../../fleet/paging.ts';
+import { parseWindow } from '../../fleet/fleet-vocabulary.ts';
 import type { FleetCache } from '../../fleet/fleet-cache.ts';
 import { updateTriage } from '../../fleet/update-triage.ts';
 import { AppError } from '../app-error.ts';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/create-prisma-client.ts';
 import type { FleetCache } from '../../fleet/fleet-cache.ts';
 import { loadTrends } from '../../fleet/load-trends.ts';
-import { parseWindow } from '../../fleet/paging.ts';
+import { parseWindow } from '../../fleet/fleet-vocabulary.ts';
 import { listServers, loadServerHistory } from '../../fleet/server-history.ts';
 import { AppError } from '../app-error.ts';
 import { callerOf, requireScope } from '../authenticate.ts';

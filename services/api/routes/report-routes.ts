@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemSchema, idParams, problemResponses } from '../schemas.ts';
+import { ProblemSchema, ReportReceiptSchema, ReportViewSchema, idParams, problemResponses } from '../schemas.ts';
 import { receiveReport, type ReceiveReportDependencies, type ReportMetadata } from '../../reports/receive-report.ts';
 import { isUuid, loadReportView, reportLinks } from '../../reports/report-view.ts';
 import { AppError } from '../app-error.ts';
@@ -10,54 +10,6 @@ import { callerOf, requireScope } from '../authenticate.ts';
 import type { Metrics, ReceiptOutcome } from '../../metrics/metrics.ts';
 
 export const RAW_TRANSCRIPT_TYPES = ['text/plain', 'application/octet-stream', 'application/gzip', 'application/x-gzip'];
-
-const ReportReceiptSchema = z
-  .object({
-    id: z.uuid(),
-    status: z.string(),
-    server: z.string(),
-    contentSha256: z.string(),
-    byteSize: z.number().int(),
-    receivedAt: z.string(),
-    duplicate: z.boolean().describe('true: the existing report of a repeated Idempotency-Key, or of the same content from the same server.'),
-    links: z.object({ self: z.string(), transcript: z.string() }),
-  })
-  .meta({ id: 'ReportReceipt' });
-
-const ReportViewSchema = z
-  .object({
-    id: z.uuid(),
-    status: z.enum(['received', 'queued', 'analysing', 'analysed', 'failed']),
-    server: z.string(),
-    contentSha256: z.string(),
-    byteSize: z.number().int(),
-    contentType: z.string(),
-    fileName: z.string().nullable(),
-    ticketId: z.string().nullable(),
-    osVersion: z.string().nullable(),
-    collectedAt: z.string().nullable(),
-    receivedAt: z.string(),
-    queuedAt: z.string().nullable(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    attempts: z.number().int(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    verdict: z.unknown().describe('The versioned verdict (docs/verdict-schema.md), once analysed.'),
-    analysis: z.object({ engineVersion: z.string(), rulesVersion: z.string(), durationMs: z.number(), modelSummary: z.unknown() }).nullable(),
-    findings: z.array(
-      z.object({
-        ordinal: z.number().int(),
-        pattern: z.string(),
-        blamedModule: z.string().nullable(),
-        confidence: z.string(),
-        summary: z.string(),
-        signature: z.object({ hash: z.string(), text: z.string(), rulesVersion: z.string() }),
-        cluster: z.object({ id: z.string(), link: z.string() }),
-      }),
-    ),
-    links: z.object({ self: z.string(), transcript: z.string() }),
-  })
-  .meta({ id: 'Report' });
 
 // Every field is optional here because a multipart upload sends them in the form instead.
 const UploadQuerySchema = z.object({

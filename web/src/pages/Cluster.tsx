@@ -187,9 +187,9 @@ function ChainCard({ detail }: { detail: ClusterDetail }) {
       </section>
     );
   }
-  const chain = finding.chain ?? [];
+  const { chain, rootBlocker } = finding;
   const rootId = chain.length > 0 ? chain[chain.length - 1]!.to : null;
-  const rootLabel = chain.length > 0 ? chain[chain.length - 1]!.toLabel : finding.rootBlocker?.label ?? null;
+  const rootLabel = chain.length > 0 ? chain[chain.length - 1]!.toLabel : rootBlocker.label;
   const step = selected === null ? null : chain[selected] ?? null;
   return (
     <section className="card" aria-labelledby="chain-heading">
@@ -200,10 +200,10 @@ function ChainCard({ detail }: { detail: ClusterDetail }) {
       {rootLabel && (
         <p className="root-blocker" data-testid="root-blocker" data-node={rootId ?? ''}>
           Root blocker: <strong>{rootLabel}</strong>
-          {finding.rootBlocker?.waitedMs !== undefined && <> — waiting {formatDuration(finding.rootBlocker.waitedMs)}</>}
-          {finding.rootBlocker?.frames && finding.rootBlocker.frames.length > 0 && (
+          {rootBlocker.waitedMs !== null && <> — waiting {formatDuration(rootBlocker.waitedMs)}</>}
+          {rootBlocker.frames.length > 0 && (
             <>
-              {' '}in <code>{finding.rootBlocker.frames.join(' ← ')}</code>
+              {' '}in <code>{rootBlocker.frames.join(' ← ')}</code>
             </>
           )}
         </p>

@@ -2,7 +2,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type uPlot from 'uplot';
-import { CLUSTER_STATES, apiFetch, query, type ClusterDetail, type ClusterSort, type ClusterSummary, type Page, type Trends } from '../api.ts';
+import { CLUSTER_STATES } from '../../../services/fleet/fleet-vocabulary.ts';
+import { apiFetch, query, type ClusterDetail, type ClusterSort, type ClusterSummary, type Page, type Trends } from '../api.ts';
 import { Sparkline } from '../components/Sparkline.tsx';
 import { UPlotChart } from '../components/UPlotChart.tsx';
 import { formatTime, toSeconds } from '../format.ts';
