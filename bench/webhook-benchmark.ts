@@ -2,8 +2,9 @@
  * Webhook delivery benchmark: deliveries per second from one worker process (`node bin/hangsleuth.js worker`, whose
  * webhook worker sends WEBHOOK_CONCURRENCY deliveries at once) to a local receiver with 1,000 subscriptions, beside
  * raw `fetch` (Node's global fetch, keep-alive) POSTing the same signed bodies to the same receiver with the same
- * concurrency in the same run, and beside the service's own sender (`sendWebhook`) called in a loop without the
- * database or the queue, which splits the gap between the two into HTTP and the rest.
+ * concurrency in the same run, and beside the worker's own sender (`createDeliverySender`: one long-lived keep-alive
+ * undici Agent, as the worker process holds) called in a loop without the database or the queue, which splits the
+ * gap between the two into HTTP and the rest.
  *
  * Called by bench/run-benchmarks.ts (`npm run bench`; `--only webhooks` for this section alone), or alone (prints
  * its section of BENCHMARKS.md):
@@ -28,7 +29,7 @@
  *   maximum (so its reconciler leaves the pending messages to the benchmark's own enqueue), every other setting at
  *   its default (DATABASE_POOL_SIZE 10 among them).
  *
- * Per pass: the two baselines (raw fetch, then `sendWebhook`), each over the same number of requests with the bodies
+ * Per pass: the two baselines (raw fetch, then the worker's sender), each over the same number of requests with the bodies
  * the worker will send (`renderWebhookBody` of the stored events, signed per request with `signMessage` and the
  * endpoint's secret), after an untimed warm-up. Then the worker starts, and its first work is one more new cluster,
  * planned and enqueued right after its commit as the analysis worker does: the latency a new root cause takes to reach
@@ -52,17 +53,16 @@ import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { createWebhookQueue, enqueueDeliveries, type WebhookQueue } from '../services/queue/analysis-queue.ts';
 import { planReportEvents, type StoredClusterEvent } from '../services/webhooks/plan-cluster-events.ts';
 import { renderWebhookBody } from '../services/webhooks/render-webhook-body.ts';
-import { sendWebhook } from '../services/webhooks/send-webhook.ts';
+import type { WebhookSender } from '../services/webhooks/send-webhook.ts';
 import { generateSecret, signMessage } from '../services/webhooks/sign-message.ts';
+import { createDeliverySender } from '../workers/webhooks/delivery-sender.ts';
 import { adminQuery, alive, cleanEnv, databaseUrl, portOf, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
 import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds } from './support/measure.ts';
 
 export const WEBHOOK_SECTION_HEADING = '## Webhooks: deliveries per second';
 export const WEBHOOK_GOAL_TEXT = 'no numeric goal in the issue; the figure is the delivery rate relative to raw fetch';
 const PUBLIC_URL = 'https://hangsleuth.example.com';
-/** The worker's own limits (deliver-message.ts, WEBHOOK_TIMEOUT_MS's default), so the sender baseline does the same. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
-const TIMEOUT_MS = 10_000;
+/** WEBHOOK_ALLOWED_HOSTS of the worker and of its sender in the baseline (which also runs with WEBHOOK_TIMEOUT_MS's default). */
 const ALLOWLIST = ['127.0.0.1/32'];
 const root = REPOSITORY_ROOT;
 
@@ -427,10 +427,11 @@ const rawFetch: Send = async (request, id) => {
   return response.ok;
 };
 
-const serviceSender: Send = async (request, id) => {
-  const result = await sendWebhook({ url: request.url, headers: signedHeaders(request, id), body: request.body, timeoutMs: TIMEOUT_MS, maxResponseBytes: MAX_RESPONSE_BYTES, allowlist: ALLOWLIST });
-  return result.ok;
-};
+/** Through the sender a worker process delivers with: its connections are kept from one request to the next. */
+const sendingThrough =
+  (sender: WebhookSender): Send =>
+  async (request, id) =>
+    (await sender.send({ url: request.url, headers: signedHeaders(request, id), body: request.body })).ok;
 
 async function runBaseline(name: string, send: Send, requests: Request[], options: WebhookOptions, concurrency: number, receiver: Receiver): Promise<BaselineResult> {
   const tag = randomBytes(4).toString('hex');
@@ -488,9 +489,11 @@ async function runPass(options: WebhookOptions, concurrency: number, receiver: R
     const requests = await requestsOf(db, ids);
     log(`concurrency ${concurrency}: baseline raw fetch, ${requests.length} requests …`);
     const rawFetchResult = await runBaseline('raw fetch (keep-alive)', rawFetch, requests, options, concurrency, receiver);
-    log(`concurrency ${concurrency}: raw fetch ${rawFetchResult.perSecond.toFixed(0)}/s; baseline sendWebhook …`);
-    const senderResult = await runBaseline('sendWebhook alone', serviceSender, requests, options, concurrency, receiver);
-    log(`concurrency ${concurrency}: sendWebhook ${senderResult.perSecond.toFixed(0)}/s; starting the worker …`);
+    log(`concurrency ${concurrency}: raw fetch ${rawFetchResult.perSecond.toFixed(0)}/s; baseline the worker's sender …`);
+    // As the worker creates it: WEBHOOK_TIMEOUT_MS's default, this allowlist, a connection per delivery in flight at most.
+    const sender = createDeliverySender({ timeoutMs: loadConfig({}).webhooks.timeoutMs, allowlist: ALLOWLIST, concurrency });
+    const senderResult = await runBaseline("the worker's sender alone", sendingThrough(sender), requests, options, concurrency, receiver).finally(() => sender.close());
+    log(`concurrency ${concurrency}: the worker's sender ${senderResult.perSecond.toFixed(0)}/s; starting the worker …`);
 
     await client.connect();
     clientConnected = true;
@@ -752,11 +755,12 @@ export function webhookSection(result: WebhookBenchmark | null, context: Section
     '',
     'Baselines, same run, same receiver, same bodies (`renderWebhookBody` of the stored events) signed per request with `signMessage` and',
     'the endpoint\'s secret, same number of requests and the same concurrency, from the benchmark process after a warm-up of',
-    `${count(options.warmup)}: **raw \`fetch\`** (Node's global fetch, keep-alive connections), and the service's own sender **\`sendWebhook\`** (SSRF`,
-    'check, a fresh undici Agent per request, response read up to 64 KiB) called in a loop without the database or the queue.',
+    `${count(options.warmup)}: **raw \`fetch\`** (Node's global fetch, keep-alive connections), and **the worker's sender** alone (\`createDeliverySender\`, as`,
+    'the worker process creates it: the SSRF check per request, one long-lived keep-alive undici Agent for all requests, response read up to',
+    '64 KiB) called in a loop without the database or the queue.',
     '',
   );
-  lines.push('| WEBHOOK_CONCURRENCY | Messages | Delivered | Failed | **Deliveries/s** | Steady (10–90 %)/s | Raw fetch/s | Worker ÷ raw fetch | `sendWebhook` alone/s | Received once (distinct ids / requests) | TCP connections (worker / raw fetch / sendWebhook) |');
+  lines.push('| WEBHOOK_CONCURRENCY | Messages | Delivered | Failed | **Deliveries/s** | Steady (10–90 %)/s | Raw fetch/s | Worker ÷ raw fetch | Sender alone/s | Received once (distinct ids / requests) | TCP connections (worker / raw fetch / sender alone) |');
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
   for (const pass of result.passes) {
     lines.push(
@@ -782,7 +786,7 @@ export function webhookSection(result: WebhookBenchmark | null, context: Section
   lines.push(`| Worker: HTTP exchange of one delivery (\`webhook_attempts.latency_ms\`) | ${cells((pass) => pass.httpMs)} |`);
   lines.push(`| Worker: \`attempted_at\` → \`delivered_at\` (sign, send, log the attempt) | ${cells((pass) => pass.attemptToDeliveredMs)} |`);
   lines.push(`| Raw fetch: one request | ${cells((pass) => pass.rawFetch.latencyMs)} |`);
-  lines.push(`| \`sendWebhook\` alone: one request | ${cells((pass) => pass.sender.latencyMs)} |`);
+  lines.push(`| The worker's sender alone: one request | ${cells((pass) => pass.sender.latencyMs)} |`);
   lines.push(
     `| **A new cluster, worker idle (its first work): \`created_at\` → \`delivered_at\`** to its ${count(options.endpoints)} subscribers (first / p50 / p99 / last) | ${result.passes
       .map((pass) => (pass.newCluster ? `${ms(pass.newCluster.firstMs)} / ${ms(pass.newCluster.latency.p50)} / ${ms(pass.newCluster.latency.p99)} / **${ms(pass.newCluster.lastMs)}**` : '—'))
@@ -826,15 +830,15 @@ function findings(result: WebhookBenchmark): string[] {
   const ratio = (a: number, b: number) => fixed(a / b, 2);
   sentences.push(
     `At concurrency ${first.concurrency} the worker delivered ${fixed(first.perSecond, 0)}/s: ${ratio(first.perSecond, first.rawFetch.perSecond)}× raw fetch (${fixed(first.rawFetch.perSecond, 0)}/s)` +
-      ` and ${ratio(first.perSecond, first.sender.perSecond)}× \`sendWebhook\` alone (${fixed(first.sender.perSecond, 0)}/s, itself ${ratio(first.sender.perSecond, first.rawFetch.perSecond)}× raw fetch),` +
+      ` and ${ratio(first.perSecond, first.sender.perSecond)}× its sender alone (${fixed(first.sender.perSecond, 0)}/s, itself ${ratio(first.sender.perSecond, first.rawFetch.perSecond)}× raw fetch),` +
       ' so most of the gap is the work around the HTTP request (queue, database), not the request.',
   );
-  if (first.receiver.connections >= 0.9 * first.messages) {
-    sentences.push(
-      `The receiver accepted ${count(first.receiver.connections)} TCP connections for ${count(first.messages)} deliveries (raw fetch, keep-alive: ${count(first.rawFetch.receiver.connections)} after its warm-up):` +
-        ' `sendWebhook` opens a connection per delivery and closes it after (a TLS handshake each, on an https receiver).',
-    );
-  }
+  sentences.push(
+    `The receiver accepted ${count(first.receiver.connections)} new TCP connections during the worker's ${count(first.messages)} deliveries (raw fetch: ${count(first.rawFetch.receiver.connections)}, its sender alone: ${count(first.sender.receiver.connections)}, each after its warm-up)` +
+      (first.receiver.connections >= 0.9 * first.messages
+        ? ': about one per delivery, a TCP (and on an https receiver a TLS) handshake each.'
+        : ': the worker\'s sender keeps its connections open from one delivery to the next.'),
+  );
   const service = first.cpu.filter((use) => use.component !== OTHER_PROCESSES && use.component !== LOAD_GENERATOR && use.component !== 'receiver');
   const serviceMs = (service.reduce((sum, use) => sum + use.seconds, 0) * 1000) / first.delivered;
   const other = first.cpu.find((use) => use.component === OTHER_PROCESSES)?.seconds ?? 0;

@@ -45,8 +45,15 @@ export async function startWorker(runtime: Runtime): Promise<WorkerHandle> {
     { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.analysis.concurrency, lockMs: config.jobs.lockMs, stalledIntervalMs: config.jobs.stalledIntervalMs },
   );
   const webhookWorker = startWebhookWorker(
-    { db, logger, publicUrl: publicUrlOf(config), timeoutMs: config.webhooks.timeoutMs, allowlist: config.webhooks.allowedHosts, disableAfterMs: config.webhooks.disableAfterMs },
-    { redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.webhooks.concurrency, retryScheduleMs: config.webhooks.retryScheduleMs },
+    { db, logger, publicUrl: publicUrlOf(config), disableAfterMs: config.webhooks.disableAfterMs },
+    {
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      concurrency: config.webhooks.concurrency,
+      retryScheduleMs: config.webhooks.retryScheduleMs,
+      timeoutMs: config.webhooks.timeoutMs,
+      allowlist: config.webhooks.allowedHosts,
+    },
   );
   const metricsServer = metrics ? await serveMetrics(runtime, metrics) : null;
 

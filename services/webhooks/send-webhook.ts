@@ -1,9 +1,12 @@
 /**
- * One HTTP POST of a webhook. Never throws: every outcome (delivered, refused by the SSRF guard, timed out,
- * answered 5xx, ...) comes back as a value for the delivery log and the retry decision.
+ * The webhook sender: one HTTP POST per `send`, over keep-alive connections that one long-lived undici Agent pools
+ * per origin, so a delivery to a receiver already talked to costs no TCP or TLS handshake. `send` never throws:
+ * every outcome (delivered, refused by the SSRF guard, timed out, answered 5xx, ...) comes back as a value for the
+ * delivery log and the retry decision.
  *
- * The SSRF guard runs twice: on the URL before anything is sent (so a refusal is immediate and explained), and
- * again inside the connection's own DNS lookup, so the address connected to is always one that was checked.
+ * The SSRF guard runs twice: on the URL at every send before anything is sent (so a refusal is immediate and
+ * explained), and inside the DNS lookup of every new connection, so the address a pooled connection was opened to
+ * is always one that was checked.
  */
 import { lookup as lookupHost } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
@@ -14,11 +17,8 @@ import { RefusedAddressError, checkUrl, createGuardedLookup, type HostLookup } f
 /** How much of the response the delivery log keeps. */
 export const RESPONSE_SNIPPET_BYTES = 2048;
 
-export interface SendWebhookOptions {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  /** Everything together: lookup, connect, request, response headers and body. */
+export interface WebhookSenderOptions {
+  /** Everything together, per send: lookup, connect, request, response headers and body. */
   timeoutMs: number;
   /** The response body is read up to this many bytes, then the connection is dropped. */
   maxResponseBytes: number;
@@ -26,6 +26,17 @@ export interface SendWebhookOptions {
   allowlist?: readonly string[] | undefined;
   /** Resolves a host name to all its addresses; the system resolver by default. */
   lookup?: HostLookup | undefined;
+  /**
+   * Connections open to one origin at most. No fewer than the sends in flight: a send waiting for another's
+   * connection would spend its timeout unsent.
+   */
+  maxConnectionsPerOrigin?: number | undefined;
+}
+
+export interface WebhookRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
 }
 
 export interface WebhookSendResult {
@@ -43,36 +54,73 @@ export interface WebhookSendResult {
   refused: string | null;
 }
 
-export async function sendWebhook(options: SendWebhookOptions): Promise<WebhookSendResult> {
+export interface WebhookSender {
+  send(request: WebhookRequest): Promise<WebhookSendResult>;
+  /** Lets the sends in flight finish, then closes every pooled connection. */
+  close(): Promise<void>;
+}
+
+/** WEBHOOK_CONCURRENCY's default. */
+const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 32;
+/**
+ * An idle connection is closed after 4 s (undici's default), shorter than common servers' idle timeouts (Node's
+ * http server 5 s, nginx 75 s), so a receiver seldom closes one just as a delivery is written to it. A receiver's
+ * Keep-Alive hint overrides it, up to a minute.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 4_000;
+const KEEP_ALIVE_MAX_TIMEOUT_MS = 60_000;
+
+/** What every send of one sender checks and enforces. */
+interface SendLimits {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  allowlist: readonly string[];
+  lookup: HostLookup;
+}
+
+export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
+  const limits: SendLimits = { timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes, allowlist: options.allowlist ?? [], lookup: options.lookup ?? lookupAllAddresses };
+  const agent = new Agent({
+    // Runs at every new connection, never for a pooled one: each connection was checked when it was opened.
+    connect: { lookup: createGuardedLookup(limits.lookup, limits.allowlist), timeout: limits.timeoutMs },
+    headersTimeout: limits.timeoutMs,
+    bodyTimeout: limits.timeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MAX_TIMEOUT_MS,
+    connections: options.maxConnectionsPerOrigin ?? DEFAULT_MAX_CONNECTIONS_PER_ORIGIN,
+    // One request at a time per connection: a slow receiver's answer never holds up another delivery.
+    pipelining: 1,
+  });
+  return {
+    send: (webhook) => sendOne(agent, webhook, limits),
+    close: () => agent.close(),
+  };
+}
+
+async function sendOne(agent: Agent, webhook: WebhookRequest, limits: SendLimits): Promise<WebhookSendResult> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-  const allowlist = options.allowlist ?? [];
-  const lookup = options.lookup ?? lookupAllAddresses;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new Error(`timed out after ${options.timeoutMs} ms`));
-  }, options.timeoutMs);
-  let agent: Agent | undefined;
+    controller.abort(new Error(`timed out after ${limits.timeoutMs} ms`));
+  }, limits.timeoutMs);
   let status: number | null = null;
   let retryAfterMs: number | null = null;
-  const snippet = new SnippetCollector(Math.min(RESPONSE_SNIPPET_BYTES, Math.max(0, options.maxResponseBytes)));
+  const snippet = new SnippetCollector(Math.min(RESPONSE_SNIPPET_BYTES, Math.max(0, limits.maxResponseBytes)));
 
   try {
-    const check = await untilAborted(checkUrl(options.url, { lookup, allowlist }), controller.signal);
+    const check = await untilAborted(checkUrl(webhook.url, { lookup: limits.lookup, allowlist: limits.allowlist }), controller.signal);
     if (!check.ok) return failure({ latencyMs: elapsed(), error: check.reason, refused: check.refused ? check.reason : null });
 
-    agent = new Agent({
-      connect: { lookup: createGuardedLookup(lookup, allowlist), timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
     // No redirect interceptor: a 3xx is handed back as it is and never followed (the target would escape the check).
+    // An abort (the timeout, or the body cut short below) destroys the connection, so a half-finished exchange never
+    // goes back to the pool. (undici 7 then opens one spare connection to the origin: nodejs/undici#5845.)
     const response = await request(check.url, {
       method: 'POST',
-      headers: withDefaultHeaders(options.headers),
-      body: options.body,
+      headers: withDefaultHeaders(webhook.headers),
+      body: webhook.body,
       dispatcher: agent,
       signal: controller.signal,
     });
@@ -80,7 +128,7 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<WebhookS
     retryAfterMs = parseRetryAfter(response.headers['retry-after']);
     const location = firstHeader(response.headers['location']);
     try {
-      await readAtMost(response.body, options.maxResponseBytes, (chunk) => snippet.add(chunk));
+      await readAtMost(response.body, limits.maxResponseBytes, (chunk) => snippet.add(chunk));
     } catch {
       // The status has been received and decides the outcome; the body is only kept for the log.
     }
@@ -89,11 +137,10 @@ export async function sendWebhook(options: SendWebhookOptions): Promise<WebhookS
   } catch (error) {
     const refusal = refusalIn(error);
     if (refusal) return failure({ latencyMs: elapsed(), error: refusal, refused: refusal, status, retryAfterMs, responseSnippet: snippet.text() });
-    const message = timedOut ? `timed out after ${options.timeoutMs} ms` : describeError(error);
+    const message = timedOut ? `timed out after ${limits.timeoutMs} ms` : describeError(error);
     return failure({ latencyMs: elapsed(), error: message, status, retryAfterMs, responseSnippet: snippet.text() });
   } finally {
     clearTimeout(timer);
-    if (agent) await agent.destroy().catch(() => undefined);
   }
 }
 
@@ -137,7 +184,8 @@ async function readAtMost(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
     body.destroy();
     return;
   }
-  // Leaving the loop early destroys the body, which drops the connection: the rest is never downloaded.
+  // Leaving the loop early destroys the body before its end, which aborts the request and drops the connection
+  // (never returned to the pool): the rest is never downloaded.
   for await (const chunk of body) {
     const take = Math.min(chunk.length, maxBytes - read);
     onChunk(take === chunk.length ? chunk : chunk.subarray(0, take));

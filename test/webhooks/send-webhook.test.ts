@@ -1,12 +1,14 @@
 /**
  * The webhook sender against real HTTP receivers on loopback, and the SSRF guard. Nothing here ever sends a
  * packet beyond loopback: `net.connect` is wrapped so that any other destination throws before a socket exists,
- * and the refused cases assert that it was not even called.
+ * and the refused cases assert that it was not even called. Most cases send once through a sender of their own;
+ * the pooling cases send several times through one, as the worker does.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { parseRetryAfter, sendWebhook, type SendWebhookOptions } from '../../services/webhooks/send-webhook.ts';
+import { createWebhookSender, parseRetryAfter, type WebhookRequest, type WebhookSender, type WebhookSenderOptions } from '../../services/webhooks/send-webhook.ts';
 import { checkAddress, checkUrl, createGuardedLookup, isAllowlistEntry, type HostLookup, type ResolvedAddress } from '../../services/webhooks/ssrf-guard.ts';
 
 const LOOPBACK_ALLOWED = ['127.0.0.1/32', '::1/128'];
@@ -63,8 +65,28 @@ const answer =
   (_request: IncomingMessage, response: ServerResponse) =>
     response.writeHead(status, headers).end(body);
 
-function send(options: Partial<SendWebhookOptions> & { url: string }) {
-  return sendWebhook({ headers: { 'webhook-id': 'msg_test' }, body: '{"type":"cluster.created"}', timeoutMs: 2000, maxResponseBytes: 64 * 1024, allowlist: LOOPBACK_ALLOWED, ...options });
+const senders: WebhookSender[] = [];
+
+/** A sender closed after the test; no allowlist unless given. */
+function openSender(options: Partial<WebhookSenderOptions> = {}): WebhookSender {
+  const sender = createWebhookSender({ timeoutMs: 2000, maxResponseBytes: 64 * 1024, ...options });
+  senders.push(sender);
+  return sender;
+}
+
+/** One send through a sender of its own that lets loopback through. */
+function send({ url, headers = { 'webhook-id': 'msg_test' }, body = '{"type":"cluster.created"}', ...options }: Partial<WebhookSenderOptions & WebhookRequest> & { url: string }) {
+  return openSender({ allowlist: LOOPBACK_ALLOWED, ...options }).send({ url, headers, body });
+}
+
+/**
+ * One of several sends through `sender`, a few milliseconds after the previous one as in the worker (each delivery
+ * starts with a database read). Sent back to back in one turn of the event loop, the next would find the last
+ * connection not yet handed back to the pool (undici does that a turn later) and open another.
+ */
+async function sendNext(sender: WebhookSender, url: string) {
+  await sleep(5);
+  return sender.send({ url, headers: { 'webhook-id': 'msg_test' }, body: '{}' });
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -83,10 +105,11 @@ beforeEach(() => {
 
 afterEach(async () => {
   vi.restoreAllMocks();
+  await Promise.all(senders.splice(0).map((sender) => sender.close()));
   await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
 });
 
-describe('sendWebhook to a receiver on loopback (allowlisted)', () => {
+describe('sending to a receiver on loopback (allowlisted)', () => {
   it('delivers with a 2xx: ok, status, latency, the body and headers as given', async () => {
     const receiver = await startReceiver(answer(202, 'accepted'));
     const result = await send({ url: `${receiver.url}/hooks`, headers: { 'webhook-id': 'msg_1', 'x-extra': 'yes' } });
@@ -204,10 +227,10 @@ describe('sendWebhook to a receiver on loopback (allowlisted)', () => {
   });
 });
 
-describe('sendWebhook refuses internal destinations before sending anything', () => {
+describe('the sender refuses internal destinations before sending anything', () => {
   async function expectRefusedAtOnce(url: string, lookup?: HostLookup) {
     const started = Date.now();
-    const result = await sendWebhook({ url, headers: {}, body: '{}', timeoutMs: 5000, maxResponseBytes: 1024, lookup });
+    const result = await openSender({ timeoutMs: 5000, maxResponseBytes: 1024, lookup }).send({ url, headers: {}, body: '{}' });
     expect(Date.now() - started).toBeLessThan(500);
     expect(result.ok).toBe(false);
     expect(result.status).toBeNull();
@@ -268,7 +291,7 @@ describe('sendWebhook refuses internal destinations before sending anything', ()
     const inside = await startReceiver(answer(200), '127.0.0.2');
     const answers: ResolvedAddress[][] = [[{ address: '127.0.0.1', family: 4 }], [{ address: '127.0.0.2', family: 4 }]];
     const lookup = vi.fn<HostLookup>(async () => answers.shift() ?? []);
-    const result = await sendWebhook({ url: `http://rebind.example.test:${inside.port}/`, headers: {}, body: '{}', timeoutMs: 2000, maxResponseBytes: 1024, allowlist: ['127.0.0.1/32'], lookup });
+    const result = await openSender({ maxResponseBytes: 1024, allowlist: ['127.0.0.1/32'], lookup }).send({ url: `http://rebind.example.test:${inside.port}/`, headers: {}, body: '{}' });
     expect(lookup).toHaveBeenCalledTimes(2);
     expect(result).toMatchObject({ ok: false, status: null });
     expect(result.refused).toContain('127.0.0.2');
@@ -279,14 +302,15 @@ describe('sendWebhook refuses internal destinations before sending anything', ()
   it('connects through the guarded lookup when the host name resolves to an allowed address', async () => {
     const receiver = await startReceiver(answer(200, 'hello'), '127.0.0.2');
     const lookup = vi.fn<HostLookup>(async () => [{ address: '127.0.0.2', family: 4 }]);
-    const result = await sendWebhook({ url: `http://allowed.example.test:${receiver.port}/`, headers: {}, body: '{}', timeoutMs: 2000, maxResponseBytes: 1024, allowlist: ['127.0.0.0/8'], lookup });
+    const result = await openSender({ maxResponseBytes: 1024, allowlist: ['127.0.0.0/8'], lookup }).send({ url: `http://allowed.example.test:${receiver.port}/`, headers: {}, body: '{}' });
     expect(result).toMatchObject({ ok: true, status: 200, responseSnippet: 'hello' });
     expect(receiver.requests).toHaveLength(1);
   });
 
   it('lets an allowlisted host name through whatever it resolves to', async () => {
     const receiver = await startReceiver(answer(204));
-    const result = await sendWebhook({ url: `http://Receiver.Internal.:${receiver.port}/`, headers: {}, body: '{}', timeoutMs: 2000, maxResponseBytes: 1024, allowlist: ['receiver.internal'], lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const sender = openSender({ maxResponseBytes: 1024, allowlist: ['receiver.internal'], lookup: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const result = await sender.send({ url: `http://Receiver.Internal.:${receiver.port}/`, headers: {}, body: '{}' });
     expect(result).toMatchObject({ ok: true, status: 204 });
   });
 
@@ -294,15 +318,118 @@ describe('sendWebhook refuses internal destinations before sending anything', ()
     const lookup: HostLookup = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.example.test'), { code: 'ENOTFOUND' });
     };
-    const result = await sendWebhook({ url: 'https://nowhere.example.test/', headers: {}, body: '{}', timeoutMs: 2000, maxResponseBytes: 1024, lookup });
+    const result = await openSender({ maxResponseBytes: 1024, lookup }).send({ url: 'https://nowhere.example.test/', headers: {}, body: '{}' });
     expect(result).toMatchObject({ ok: false, status: null, refused: null });
     expect(result.error).toContain('ENOTFOUND');
     expect(connectSpy).not.toHaveBeenCalled();
   });
 
   it('times out a lookup that never answers', async () => {
-    const result = await sendWebhook({ url: 'https://slow-dns.example.test/', headers: {}, body: '{}', timeoutMs: 300, maxResponseBytes: 1024, lookup: () => new Promise(() => undefined) });
+    const result = await openSender({ timeoutMs: 300, maxResponseBytes: 1024, lookup: () => new Promise(() => undefined) }).send({ url: 'https://slow-dns.example.test/', headers: {}, body: '{}' });
     expect(result).toMatchObject({ ok: false, status: null, refused: null, error: 'timed out after 300 ms' });
+  });
+});
+
+describe('one sender, many sends: pooled keep-alive connections', () => {
+  /**
+   * After a dropped connection, the next send opens a new one (undici 7 also reconnects once, for nothing, after an
+   * aborted response: nodejs/undici#5845), and the sends after it reuse that one.
+   */
+  async function expectNewConnectionThenPooled(sender: WebhookSender, receiver: Receiver) {
+    expect(await sendNext(sender, `${receiver.url}/`)).toMatchObject({ ok: true, status: 200, responseSnippet: 'ok', error: null });
+    const afterDrop = receiver.connections;
+    expect(afterDrop).toBeGreaterThanOrEqual(2);
+    for (let index = 0; index < 3; index++) expect(await sendNext(sender, `${receiver.url}/`)).toMatchObject({ ok: true, status: 200 });
+    expect(receiver.connections).toBe(afterDrop);
+  }
+
+  it('sends one after another over one TCP connection, whatever the answers', async () => {
+    const receiver = await startReceiver((request, response) => {
+      const status = Number(request.url?.slice(1)) || 200;
+      response.writeHead(status).end(`answered ${status}`);
+    });
+    const sender = openSender({ allowlist: LOOPBACK_ALLOWED });
+    const results = [];
+    for (const path of ['/200', '/500', '/202', '/410', '/200']) results.push(await sendNext(sender, `${receiver.url}${path}`));
+    expect(results.map((result) => result.status)).toEqual([200, 500, 202, 410, 200]);
+    expect(results[1]?.responseSnippet).toBe('answered 500');
+    expect(receiver.requests).toHaveLength(5);
+    expect(receiver.connections).toBe(1);
+    expect(connectSpy).toHaveBeenCalledTimes(1);
+  });
+
+  it('still refuses a host that resolves inside at connect time, with connections to an allowed host pooled', async () => {
+    const receiver = await startReceiver(answer(200));
+    const inside = await startReceiver(answer(200), '127.0.0.2');
+    // rebind.example.test passes the per-send check (127.0.0.1) and resolves inside when its connection is opened.
+    const rebindAnswers = ['127.0.0.1', '127.0.0.2'];
+    const lookup = vi.fn<HostLookup>(async (host) => [{ address: host === 'allowed.example.test' ? '127.0.0.1' : (rebindAnswers.shift() ?? '127.0.0.2'), family: 4 }]);
+    const sender = openSender({ allowlist: ['127.0.0.1/32'], lookup });
+    const allowed = `http://allowed.example.test:${receiver.port}/`;
+
+    expect(await sendNext(sender, allowed)).toMatchObject({ ok: true });
+    expect(await sendNext(sender, allowed)).toMatchObject({ ok: true });
+    const refused = await sendNext(sender, `http://rebind.example.test:${inside.port}/`);
+    expect(refused).toMatchObject({ ok: false, status: null });
+    expect(refused.refused).toContain('127.0.0.2');
+    expect(inside.connections).toBe(0);
+    expect(await sendNext(sender, allowed)).toMatchObject({ ok: true });
+    expect(receiver.connections).toBe(1);
+  });
+
+  it('checks a new connection to an origin whose pooled connection is busy', async () => {
+    const receiver = await startReceiver((request, response) => {
+      setTimeout(() => response.writeHead(200).end(), request.url === '/slow' ? 300 : 0);
+    });
+    // Lookups 1-4: the first send's check and connection, the second's and third's checks. The fifth is the third
+    // send's new connection (the pooled one is busy with the second), and by then the name points inside.
+    let lookups = 0;
+    const lookup: HostLookup = async () => [{ address: ++lookups <= 4 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+    const sender = openSender({ allowlist: ['127.0.0.1/32'], lookup });
+    const origin = `http://hooks.example.test:${receiver.port}`;
+
+    expect(await sendNext(sender, `${origin}/`)).toMatchObject({ ok: true });
+    const slow = sendNext(sender, `${origin}/slow`);
+    await vi.waitFor(() => expect(receiver.requests).toHaveLength(2));
+    const third = await sendNext(sender, `${origin}/`);
+    expect(third).toMatchObject({ ok: false, status: null });
+    expect(third.refused).toContain('127.0.0.2');
+    expect(await slow).toMatchObject({ ok: true });
+    expect(lookups).toBe(5);
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.connections).toBe(1);
+  });
+
+  it('drops the connection of an over-limit response and sends the next over a new one', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const receiver = await startReceiver((request, response) => {
+      if (request.url !== '/huge') return response.writeHead(200).end('ok');
+      response.writeHead(200);
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once('drain', pump);
+      };
+      pump();
+    });
+    const sender = openSender({ allowlist: LOOPBACK_ALLOWED, maxResponseBytes: 1000 });
+
+    expect(await sendNext(sender, `${receiver.url}/`)).toMatchObject({ ok: true, responseSnippet: 'ok' });
+    const huge = await sendNext(sender, `${receiver.url}/huge`);
+    expect(huge).toMatchObject({ ok: true, status: 200, responseSnippet: 'x'.repeat(1000) });
+    await vi.waitFor(() => expect(receiver.abortedResponses).toBe(1));
+    await expectNewConnectionThenPooled(sender, receiver);
+  });
+
+  it('drops the connection of a timed-out send and sends the next over a new one', async () => {
+    const receiver = await startReceiver((request, response) => {
+      if (request.url !== '/hang') response.writeHead(200).end('ok');
+    });
+    const sender = openSender({ allowlist: LOOPBACK_ALLOWED, timeoutMs: 300 });
+
+    expect(await sendNext(sender, `${receiver.url}/`)).toMatchObject({ ok: true });
+    expect(await sendNext(sender, `${receiver.url}/hang`)).toMatchObject({ ok: false, status: null, error: 'timed out after 300 ms' });
+    await vi.waitFor(() => expect(receiver.abortedResponses).toBe(1));
+    await expectNewConnectionThenPooled(sender, receiver);
   });
 });
 

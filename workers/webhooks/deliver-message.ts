@@ -7,19 +7,17 @@ import type { Database } from '../../services/db/create-prisma-client.ts';
 import type { Logger } from '../../services/logging/create-logger.ts';
 import type { StoredClusterEvent } from '../../services/webhooks/plan-cluster-events.ts';
 import { renderWebhookBody } from '../../services/webhooks/render-webhook-body.ts';
+import type { WebhookSender } from '../../services/webhooks/send-webhook.ts';
 import { signMessage } from '../../services/webhooks/sign-message.ts';
-import { sendWebhook } from '../../services/webhooks/send-webhook.ts';
-
-const MAX_RESPONSE_BYTES = 64 * 1024;
+import { recordDeliveredAttempt, recordUndeliveredAttempt, type AttemptRecord } from './record-attempt.ts';
 
 export interface DeliveryDependencies {
   db: Database;
   logger: Logger;
   publicUrl: string;
-  timeoutMs: number;
-  allowlist: string[];
   disableAfterMs: number;
-  lookup?: Parameters<typeof sendWebhook>[0]['lookup'];
+  /** The worker process's sender (createDeliverySender), shared by its deliveries. */
+  sender: WebhookSender;
 }
 
 export type DeliveryOutcome =
@@ -53,22 +51,14 @@ export async function deliverMessage(deps: DeliveryDependencies, messageId: stri
   }
   const secrets = [endpoint.secret, ...(endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now ? [endpoint.previousSecret] : [])];
   const headers = { ...signMessage({ id: message.id, timestamp: now, body, secrets }), 'content-type': 'application/json', 'user-agent': 'HangSleuth-Webhooks/1' };
-  const result = await sendWebhook({ url: endpoint.url, headers, body, timeoutMs: deps.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, allowlist: deps.allowlist, lookup: deps.lookup });
+  const result = await deps.sender.send({ url: endpoint.url, headers, body });
 
-  await deps.db.$transaction([
-    deps.db.webhookAttempt.create({
-      data: { messageId, attemptedAt: now, statusCode: result.status, latencyMs: Math.round(result.latencyMs), responseSnippet: result.responseSnippet || null, error: result.refused ?? result.error },
-    }),
-    deps.db.webhookMessage.update({ where: { id: messageId }, data: { attemptCount: { increment: 1 }, lastAttemptAt: now } }),
-  ]);
-
+  const attempt: AttemptRecord = { messageId, attemptedAt: now, statusCode: result.status, latencyMs: Math.round(result.latencyMs), responseSnippet: result.responseSnippet || null, error: result.refused ?? result.error };
   if (result.ok) {
-    await deps.db.$transaction([
-      deps.db.webhookMessage.update({ where: { id: messageId }, data: { status: 'delivered', deliveredAt: new Date() } }),
-      deps.db.webhookEndpoint.update({ where: { id: endpoint.id }, data: { failingSince: null } }),
-    ]);
+    await recordDeliveredAttempt(deps.db, attempt, endpoint.id, new Date());
     return { status: 'delivered', statusCode: result.status! };
   }
+  await recordUndeliveredAttempt(deps.db, attempt);
   if (result.refused) return fail(deps, messageId, `refused to send: ${result.refused}`);
   if (result.status === 410) {
     await disable(deps, endpoint.id, 'the receiver answered 410 Gone');
