@@ -4,9 +4,6 @@ import { Prisma } from '../db/create-prisma-client.ts';
 import type { ClusterSort, ClusterState } from './fleet-vocabulary.ts';
 import { decodeCursor, pageOf, type CursorPosition, type Page } from './paging.ts';
 
-// The webhooks' events name cluster states through this module.
-export type { ClusterState };
-
 export interface ClusterListQuery {
   tenantId: string;
   sort: ClusterSort;

@@ -1,5 +1,5 @@
 /** What happened to a cluster (or a report): the one input every webhook payload is built from. */
-import type { ClusterState } from '../fleet/list-clusters.ts';
+import type { ClusterState } from '../fleet/fleet-vocabulary.ts';
 
 export const CLUSTER_EVENT_TYPES = ['cluster.created', 'cluster.spreading', 'cluster.regressed', 'cluster.resolved', 'report.analysed'] as const;
 export type ClusterEventType = (typeof CLUSTER_EVENT_TYPES)[number];

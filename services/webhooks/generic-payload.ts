@@ -3,7 +3,7 @@
  * version, so a receiver can tell a breaking change from an added field.
  */
 import { serializeSnapshot, type ClusterEvent, type ClusterEventType } from './cluster-event.ts';
-import type { ClusterState } from '../fleet/list-clusters.ts';
+import type { ClusterState } from '../fleet/fleet-vocabulary.ts';
 
 export const WEBHOOK_SCHEMA = 'hangsleuth.webhook/1';
 
