@@ -37,7 +37,7 @@ import { createDatabase } from '../services/db/create-prisma-client.ts';
 import { DEFAULT_FLEET_OPTIONS, FLEET_DATABASE, fleetOptionsFromEnv, prepareFleetData, type FleetApiOptions, type FleetData } from './fleet-api-benchmark.ts';
 import { readFleetMarker } from './generate-fleet.ts';
 import { cleanEnv, databaseUrl, REDIS_URL, REPOSITORY_ROOT, startChild, stopChild, waitForReady, withClient } from './support/child-processes.ts';
-import { freePort } from './support/measure.ts';
+import { freePort, progressLog, type Log } from './support/measure.ts';
 
 export const DASHBOARD_GOAL_MS = 2000;
 export const DASHBOARD_SECTION_HEADING = '## Dashboard: the fleet page at 10 k clusters';
@@ -89,9 +89,7 @@ export interface DashboardBenchmark {
   seconds: number;
 }
 
-type Log = (line: string) => void;
-const loaded = performance.now();
-const defaultLog: Log = (line) => process.stderr.write(`bench: dashboard (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
+const defaultLog = progressLog('dashboard');
 
 export function dashboardOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<DashboardOptions> {
   const options: Partial<DashboardOptions> = {};

@@ -56,7 +56,7 @@ import {
   type GenerationStep,
 } from './generate-fleet.ts';
 import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, startChild, stopChild, waitForReady, withClient } from './support/child-processes.ts';
-import { CLOCK_TICKS, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
+import { CLOCK_TICKS, freePort, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
 
 export const FLEET_GOAL_P99_MS = 50;
 export const FLEET_DATABASE = 'hangsleuth_bench_fleet';
@@ -150,9 +150,7 @@ export interface FleetApiBenchmark {
   seconds: number;
 }
 
-type Log = (line: string) => void;
-const loaded = performance.now();
-const defaultLog: Log = (line) => process.stderr.write(`bench: fleet (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
+const defaultLog = progressLog('fleet');
 
 // ---------------------------------------------------------------------------------------------------------------
 // The database

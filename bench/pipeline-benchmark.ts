@@ -52,7 +52,7 @@ import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { ANALYSIS_QUEUE } from '../services/queue/analysis-queue.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
 import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
-import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds } from './support/measure.ts';
+import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
 
 export const PIPELINE_GOAL_PER_SECOND = 200;
 const KIB = 1024;
@@ -179,9 +179,7 @@ export interface PipelineBenchmark {
   profile: ProfileSummary | null;
 }
 
-type Log = (line: string) => void;
-const loaded = performance.now();
-const defaultLog: Log = (line) => process.stderr.write(`bench: pipeline (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
+const defaultLog = progressLog('pipeline');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Measurement helpers

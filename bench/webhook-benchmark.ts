@@ -57,7 +57,7 @@ import type { WebhookSender } from '../services/webhooks/send-webhook.ts';
 import { generateSecret, signMessage } from '../services/webhooks/sign-message.ts';
 import { createDeliverySender } from '../workers/webhooks/delivery-sender.ts';
 import { adminQuery, alive, cleanEnv, databaseUrl, portOf, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
-import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds } from './support/measure.ts';
+import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
 
 export const WEBHOOK_SECTION_HEADING = '## Webhooks: deliveries per second';
 export const WEBHOOK_GOAL_TEXT = 'no numeric goal in the issue; the figure is the delivery rate relative to raw fetch';
@@ -173,9 +173,7 @@ export interface WebhookBenchmark {
   passes: PassResult[];
 }
 
-type Log = (line: string) => void;
-const loaded = performance.now();
-const defaultLog: Log = (line) => process.stderr.write(`bench: webhooks (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
+const defaultLog = progressLog('webhooks');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Measurement helpers

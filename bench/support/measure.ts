@@ -1,4 +1,4 @@
-/** Measurement helpers the benchmarks share: bounded concurrency, free ports, CPU time from /proc. */
+/** Measurement helpers the benchmarks share: bounded concurrency, free ports, CPU time from /proc, progress lines. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -53,4 +53,13 @@ export function machineTicks(): { busy: number; total: number } {
   } catch {
     return { busy: 0, total: 0 };
   }
+}
+
+export type Log = (line: string) => void;
+
+const loaded = performance.now();
+
+/** A benchmark's progress lines on stderr, each with the seconds since the benchmarks started. */
+export function progressLog(benchmark: string): Log {
+  return (line) => process.stderr.write(`bench: ${benchmark} (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
 }
