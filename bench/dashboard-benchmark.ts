@@ -25,19 +25,17 @@
  * The very first fleet navigation after the API started (its answer cache empty) is reported on its own.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { issueApiKey } from '../services/auth/api-keys.ts';
 import { createDatabase } from '../services/db/create-prisma-client.ts';
-import { DEFAULT_FLEET_OPTIONS, FLEET_DATABASE, fleetOptionsFromEnv, prepareFleetData, type FleetApiOptions, type FleetData } from './fleet-api-benchmark.ts';
+import { DEFAULT_FLEET_OPTIONS, FLEET_DATABASE, fleetOptionsFromEnv, prepareFleetData, startFleetApi, type FleetApiOptions, type FleetData } from './fleet-api-benchmark.ts';
 import { readFleetMarker } from './generate-fleet.ts';
-import { cleanEnv, databaseUrl, REDIS_URL, REPOSITORY_ROOT, startChild, stopChild, waitForReady, withClient } from './support/child-processes.ts';
-import { freePort, progressLog, type Log } from './support/measure.ts';
+import { databaseUrl, REPOSITORY_ROOT, withClient } from './support/child-processes.ts';
+import { progressLog, type Log } from './support/measure.ts';
 
 export const DASHBOARD_GOAL_MS = 2000;
 export const DASHBOARD_SECTION_HEADING = '## Dashboard: the fleet page at 10 k clusters';
@@ -149,27 +147,9 @@ function ensureDashboardBuilt(log: Log): { files: number; bytes: number } {
 
 async function measurePass(browser: Browser, options: DashboardOptions, key: string, apiEnv: Record<string, string>, log: Log): Promise<DashboardPass> {
   const label = Object.keys(apiEnv).length > 0 ? Object.entries(apiEnv).map(([name, value]) => `${name}=${value}`).join(' ') : 'default settings';
-  const folder = await mkdtemp(join(os.tmpdir(), 'hangsleuth-bench-dashboard-s3-'));
-  const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const api = startChild(
-    'api',
-    ['bin/hangsleuth.js', 'api'],
-    cleanEnv({
-      DATABASE_URL: databaseUrl(FLEET_DATABASE),
-      REDIS_URL,
-      QUEUE_PREFIX: `hsbench-dashboard-${randomBytes(4).toString('hex')}`,
-      HANGSLEUTH_HOST: '127.0.0.1',
-      HANGSLEUTH_PORT: String(apiPort),
-      LOCAL_S3_DIR: folder,
-      LOCAL_S3_PORT: String(await freePort()),
-      HANGSLEUTH_LOG_LEVEL: 'warn',
-      ...apiEnv,
-    }),
-  );
+  const { api, url: apiUrl, stop } = await startFleetApi('dashboard', apiEnv);
   const consoleErrors: string[] = [];
   try {
-    await waitForReady(apiUrl, api, 60_000);
     const fleetUrl = `${apiUrl}/#/fleet`;
     const emptyUrl = `${apiUrl}/healthz`;
     // Console errors and failed requests of the fleet page's navigations (the empty page's favicon request is not the dashboard's).
@@ -229,8 +209,7 @@ async function measurePass(browser: Browser, options: DashboardOptions, key: str
     log(`${label}: first screen median: empty ${median(empty)} ms, fleet cold ${median(cold)} ms, warm ${median(warm)} ms`);
     return { apiEnv, firstAfterStart, empty, cold, warm, consoleErrors, apiWarnings: api.warnings };
   } finally {
-    await stopChild(api);
-    await rm(folder, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -55,7 +55,7 @@ import {
   type FleetParameters,
   type GenerationStep,
 } from './generate-fleet.ts';
-import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, startChild, stopChild, waitForReady, withClient } from './support/child-processes.ts';
+import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, startChild, stopChild, waitForReady, withClient, type Child } from './support/child-processes.ts';
 import { CLOCK_TICKS, freePort, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
 
 export const FLEET_GOAL_P99_MS = 50;
@@ -386,32 +386,50 @@ export async function benchmarkFleetApi(overrides: Partial<FleetApiOptions> = {}
   }
 }
 
-/** One API process with `apiEnv`, every endpoint measured in turn. */
-async function measurePass(options: FleetApiOptions, data: FleetData, key: string, apiEnv: Record<string, string>, log: Log): Promise<FleetPass> {
-  const url = databaseUrl(FLEET_DATABASE);
-  const label = Object.keys(apiEnv).length > 0 ? Object.entries(apiEnv).map(([name, value]) => `${name}=${value}`).join(' ') : 'default settings';
-  const folder = await mkdtemp(join(os.tmpdir(), 'hangsleuth-bench-fleet-s3-'));
-  const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
+/**
+ * `node bin/hangsleuth.js api` on the benchmark's database with `apiEnv` beyond the benchmark's own settings, its
+ * embedded S3 in a temporary folder, ready to answer; `stop` ends it and removes the folder.
+ */
+export async function startFleetApi(benchmark: string, apiEnv: Record<string, string>): Promise<{ api: Child; url: string; stop(): Promise<void> }> {
+  const folder = await mkdtemp(join(os.tmpdir(), `hangsleuth-bench-${benchmark}-s3-`));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const api = startChild(
     'api',
     ['bin/hangsleuth.js', 'api'],
     cleanEnv({
-      DATABASE_URL: url,
+      DATABASE_URL: databaseUrl(FLEET_DATABASE),
       REDIS_URL,
-      QUEUE_PREFIX: `hsbench-fleet-${randomBytes(4).toString('hex')}`,
+      QUEUE_PREFIX: `hsbench-${benchmark}-${randomBytes(4).toString('hex')}`,
       HANGSLEUTH_HOST: '127.0.0.1',
-      HANGSLEUTH_PORT: String(apiPort),
+      HANGSLEUTH_PORT: String(port),
       LOCAL_S3_DIR: folder,
       LOCAL_S3_PORT: String(await freePort()),
       HANGSLEUTH_LOG_LEVEL: 'warn',
       ...apiEnv,
     }),
   );
+  const stop = async () => {
+    await stopChild(api);
+    await rm(folder, { recursive: true, force: true });
+  };
+  try {
+    await waitForReady(url, api, 60_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { api, url, stop };
+}
+
+/** One API process with `apiEnv`, every endpoint measured in turn. */
+async function measurePass(options: FleetApiOptions, data: FleetData, key: string, apiEnv: Record<string, string>, log: Log): Promise<FleetPass> {
+  const url = databaseUrl(FLEET_DATABASE);
+  const label = Object.keys(apiEnv).length > 0 ? Object.entries(apiEnv).map(([name, value]) => `${name}=${value}`).join(' ') : 'default settings';
+  const { api, url: apiUrl, stop } = await startFleetApi('fleet', apiEnv);
   const monitor = new pg.Client({ connectionString: url });
   await monitor.connect();
   try {
-    await waitForReady(apiUrl, api, 60_000);
     const endpoints: EndpointResult[] = [];
     for (const target of targets(data)) {
       const response = await fetch(`${apiUrl}${target.path}`, { headers: { authorization: `Bearer ${key}` } });
@@ -455,9 +473,8 @@ async function measurePass(options: FleetApiOptions, data: FleetData, key: strin
     if (api.warnings.length > 0) log(`${label}: the API logged warnings, e.g. ${api.warnings[0]}`);
     return { apiEnv, endpoints, apiWarnings: api.warnings };
   } finally {
-    await stopChild(api);
+    await stop();
     await monitor.end();
-    await rm(folder, { recursive: true, force: true });
   }
 }
 
