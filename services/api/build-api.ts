@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AnalysisQueue } from '../queue/analysis-queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AppError, isAppError, toProblem, type AppErrorCode } from './app-error.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { createApiKeyAuthenticator } from '../auth/api-key-authenticator.ts';
 import { createFleetCache } from '../fleet/fleet-cache.ts';
@@ -74,6 +75,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     transformObject: (documentObject) => describeUploadBody(jsonSchemaTransformObject(documentObject) as Record<string, unknown>),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerSecurityHeaders(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Transcripts are streamed to object storage as they arrive, never buffered: the parser hands the raw stream on.

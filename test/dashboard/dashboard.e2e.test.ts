@@ -169,6 +169,11 @@ describe('the dashboard, in Chromium against the real service', () => {
     await page.getByRole('cell', { name: /hang/ }).first().waitFor();
     await expectAccessible(page, 'server page');
 
+    // The API reference renders under the same Content-Security-Policy (a violation would be a console error).
+    await page.goto(`${pipeline.api.url}/docs`);
+    await page.getByRole('heading', { name: /HangSleuth API/ }).first().waitFor();
+    await page.getByText('/v1/clusters', { exact: true }).first().waitFor();
+
     expect(consoleErrors).toEqual([]);
   }, 180_000);
 
@@ -176,6 +181,14 @@ describe('the dashboard, in Chromium against the real service', () => {
     const root = await fetch(`${pipeline.api.url}/`);
     expect(root.status).toBe(200);
     expect(root.headers.get('content-type')).toMatch(/text\/html/);
+    // Only its own scripts, never framed, no sniffing: the API key in sessionStorage has nowhere to leak to.
+    const policy = root.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toMatch(/script-src[^;]*unsafe/);
+    expect(root.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(root.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     const clientRoute = await fetch(`${pipeline.api.url}/clusters/some-id`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect(clientRoute.status).toBe(200);
     expect(await clientRoute.text()).toContain('<div id="root">');
