@@ -63,6 +63,7 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
       rulesVersion: input.signatures[0]?.rulesVersion ?? 'none',
       durationMs: Math.round(input.durationMs),
     },
+    select: { id: true },
   });
 
   const placements = new Map<string, { created: boolean; merged: string[] }>();
@@ -86,17 +87,17 @@ async function recordInTransaction(tx: Transaction, input: AnalysisToRecord): Pr
         signatureId: placed.signatureId,
         clusterId: placed.clusterId,
       },
+      select: { id: true },
     });
   }
 
   const clusters: ClusterTouch[] = [];
   for (const [clusterId, placement] of placements) {
     const counted = await countReportInCluster(tx, { clusterId, serverId, tenantId, seenAt, reportId: input.reportId, created: placement.created });
-    await countReportInRollups(tx, clusterId, serverId, tenantId, seenAt, counted.newServer);
     clusters.push({ clusterId, ...placement, ...counted });
   }
   const webhookMessageIds = await planReportEvents(tx, { tenantId, reportId: input.reportId, serverId, seenAt, summary: input.verdict.summary }, clusters);
-  await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null } });
+  await tx.report.update({ where: { id: input.reportId }, data: { status: 'analysed', finishedAt: new Date(), errorCode: null, error: null }, select: { id: true } });
   return { status: 'recorded', tenantId, analysisId: analysis.id, clusters, webhookMessageIds };
 }
 
@@ -113,11 +114,11 @@ interface PlacedFinding {
  */
 async function placeInCluster(tx: Transaction, tenantId: string, signature: HangSignature, seenAt: Date, similarity: number): Promise<PlacedFinding> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`${tenantId}|${bucketKeyOf(signature)}`}, 0))`;
-  const known = await tx.signature.findUnique({ where: { tenantId_hash: { tenantId, hash: signature.hash } }, select: { id: true, clusterId: true } });
-  if (known) {
-    await tx.$executeRaw`UPDATE signatures SET last_seen_at = GREATEST(last_seen_at, ${seenAt}) WHERE id = ${known.id}::uuid`;
-    return { clusterId: known.clusterId, signatureId: known.id, created: false, merged: [] };
-  }
+  const [known] = await tx.$queryRaw<{ id: string; cluster_id: string }[]>`
+    UPDATE signatures SET last_seen_at = GREATEST(last_seen_at, ${seenAt})
+    WHERE tenant_id = ${tenantId}::uuid AND hash = ${signature.hash}
+    RETURNING id::text, cluster_id::text`;
+  if (known) return { clusterId: known.cluster_id, signatureId: known.id, created: false, merged: [] };
 
   const bucket = await tx.signature.findMany({
     where: { tenantId, pattern: signature.pattern, blamedModule: signature.module },
@@ -132,6 +133,7 @@ async function placeInCluster(tx: Transaction, tenantId: string, signature: Hang
   if (clusterId === null) {
     const cluster = await tx.cluster.create({
       data: { tenantId, pattern: signature.pattern, blamedModule: signature.module, signatureText: signature.text, aliases: [], firstSeenAt: seenAt, lastSeenAt: seenAt },
+      select: { id: true },
     });
     clusterId = cluster.id;
   }
@@ -151,6 +153,7 @@ async function placeInCluster(tx: Transaction, tenantId: string, signature: Hang
       firstSeenAt: seenAt,
       lastSeenAt: seenAt,
     },
+    select: { id: true },
   });
   return { clusterId, signatureId: created.id, created: placement.clusterId === null, merged: placement.merged };
 }
@@ -198,30 +201,6 @@ async function mergeCluster(tx: Transaction, from: string, into: string): Promis
   await tx.$executeRaw`UPDATE clusters SET merged_into_id = ${into}::uuid, aliases = '{}', server_count = 0, report_count = 0, updated_at = now() WHERE id = ${from}::uuid`;
 }
 
-/**
- * Hourly and daily rollups of the cluster, in one statement: one more report, and one more distinct server in a
- * bucket whose server list did not hold this server yet.
- */
-async function countReportInRollups(tx: Transaction, clusterId: string, serverId: string, tenantId: string, seenAt: Date, newServer: boolean): Promise<void> {
-  const hour = bucketStart(seenAt, 'hour');
-  const day = bucketStart(seenAt, 'day');
-  const fresh = newServer ? 1 : 0;
-  await tx.$executeRaw`
-    WITH seen AS (
-      INSERT INTO cluster_server_buckets (cluster_id, server_id, granularity, bucket)
-      VALUES (${clusterId}::uuid, ${serverId}::uuid, 'hour', ${hour}), (${clusterId}::uuid, ${serverId}::uuid, 'day', ${day})
-      ON CONFLICT DO NOTHING
-      RETURNING granularity)
-    INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
-    VALUES
-      (${clusterId}::uuid, ${tenantId}::uuid, 'hour', ${hour}, 1, (SELECT count(*) FROM seen WHERE granularity = 'hour'), ${fresh}),
-      (${clusterId}::uuid, ${tenantId}::uuid, 'day', ${day}, 1, (SELECT count(*) FROM seen WHERE granularity = 'day'), ${fresh})
-    ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
-      report_count = cluster_rollups.report_count + 1,
-      server_count = cluster_rollups.server_count + EXCLUDED.server_count,
-      new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count`;
-}
-
 interface ReportInCluster {
   clusterId: string;
   serverId: string;
@@ -233,11 +212,15 @@ interface ReportInCluster {
 }
 
 /**
- * One report counts once per cluster, however many of its findings landed there. A resolved cluster seen again in
- * a report received after its resolution is `regressed`.
+ * One report counts once per cluster, however many of its findings landed there: the cluster's server membership
+ * and counts, and its hourly and daily rollups (one more report; one more distinct server in a bucket whose server
+ * list did not hold this server yet), in one statement. A resolved cluster seen again in a report received after
+ * its resolution is `regressed`.
  */
 async function countReportInCluster(tx: Transaction, report: ReportInCluster): Promise<{ newServer: boolean; serverCount: number; regressed: boolean }> {
   const { clusterId, serverId, tenantId, seenAt } = report;
+  const hour = bucketStart(seenAt, 'hour');
+  const day = bucketStart(seenAt, 'day');
   const [counted] = await tx.$queryRaw<{ inserted: boolean; server_count: number; regressed: boolean }[]>`
     WITH membership AS (
       INSERT INTO cluster_servers (cluster_id, server_id, tenant_id, first_seen_at, last_seen_at, report_count)
@@ -248,17 +231,34 @@ async function countReportInCluster(tx: Transaction, report: ReportInCluster): P
         report_count = cluster_servers.report_count + 1
       RETURNING (xmax = 0) AS inserted),
     previous AS (SELECT state, state_changed_at FROM clusters WHERE id = ${clusterId}::uuid FOR UPDATE),
-    reopens AS (SELECT state = 'resolved' AND (state_changed_at IS NULL OR state_changed_at < ${seenAt}) AS regressed FROM previous)
-    UPDATE clusters SET
-      report_count = report_count + 1,
-      server_count = server_count + (SELECT CASE WHEN inserted THEN 1 ELSE 0 END FROM membership),
-      first_seen_at = LEAST(first_seen_at, ${seenAt}),
-      last_seen_at = GREATEST(last_seen_at, ${seenAt}),
-      state = CASE WHEN (SELECT regressed FROM reopens) THEN 'regressed'::cluster_state ELSE state END,
-      state_changed_at = CASE WHEN (SELECT regressed FROM reopens) THEN now() ELSE state_changed_at END,
-      representative_report_id = CASE WHEN ${report.created} THEN ${report.reportId}::uuid ELSE representative_report_id END,
-      updated_at = now()
-    WHERE id = ${clusterId}::uuid
-    RETURNING (SELECT inserted FROM membership) AS inserted, server_count, (SELECT regressed FROM reopens) AS regressed`;
+    reopens AS (SELECT state = 'resolved' AND (state_changed_at IS NULL OR state_changed_at < ${seenAt}) AS regressed FROM previous),
+    cluster AS (
+      UPDATE clusters SET
+        report_count = report_count + 1,
+        server_count = server_count + (SELECT CASE WHEN inserted THEN 1 ELSE 0 END FROM membership),
+        first_seen_at = LEAST(first_seen_at, ${seenAt}),
+        last_seen_at = GREATEST(last_seen_at, ${seenAt}),
+        state = CASE WHEN (SELECT regressed FROM reopens) THEN 'regressed'::cluster_state ELSE state END,
+        state_changed_at = CASE WHEN (SELECT regressed FROM reopens) THEN now() ELSE state_changed_at END,
+        representative_report_id = CASE WHEN ${report.created} THEN ${report.reportId}::uuid ELSE representative_report_id END,
+        updated_at = now()
+      WHERE id = ${clusterId}::uuid
+      RETURNING server_count),
+    seen AS (
+      INSERT INTO cluster_server_buckets (cluster_id, server_id, granularity, bucket)
+      VALUES (${clusterId}::uuid, ${serverId}::uuid, 'hour', ${hour}), (${clusterId}::uuid, ${serverId}::uuid, 'day', ${day})
+      ON CONFLICT DO NOTHING
+      RETURNING granularity),
+    fresh AS (SELECT CASE WHEN inserted THEN 1 ELSE 0 END AS servers FROM membership),
+    rollups AS (
+      INSERT INTO cluster_rollups (cluster_id, tenant_id, granularity, bucket, report_count, server_count, new_server_count)
+      VALUES
+        (${clusterId}::uuid, ${tenantId}::uuid, 'hour', ${hour}, 1, (SELECT count(*) FROM seen WHERE granularity = 'hour'), (SELECT servers FROM fresh)),
+        (${clusterId}::uuid, ${tenantId}::uuid, 'day', ${day}, 1, (SELECT count(*) FROM seen WHERE granularity = 'day'), (SELECT servers FROM fresh))
+      ON CONFLICT (cluster_id, granularity, bucket) DO UPDATE SET
+        report_count = cluster_rollups.report_count + 1,
+        server_count = cluster_rollups.server_count + EXCLUDED.server_count,
+        new_server_count = cluster_rollups.new_server_count + EXCLUDED.new_server_count)
+    SELECT (SELECT inserted FROM membership) AS inserted, (SELECT server_count FROM cluster) AS server_count, (SELECT regressed FROM reopens) AS regressed`;
   return { newServer: counted?.inserted ?? false, serverCount: counted?.server_count ?? 0, regressed: counted?.regressed ?? false };
 }
