@@ -3,13 +3,26 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Runs `task(0..count-1)` with at most `concurrency` in flight. */
+/**
+ * Runs `task(0..count-1)` with at most `concurrency` in flight. After a failure no new task starts, and the first
+ * error is thrown only once the tasks in flight have settled, so that the caller's cleanup never races them.
+ */
 export async function bounded(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < count) await task(next++);
+    while (!failed && next < count) {
+      try {
+        await task(next++);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  const outcomes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, count) }, lane));
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 export async function freePort(): Promise<number> {
