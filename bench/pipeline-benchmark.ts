@@ -299,8 +299,12 @@ async function runBaseline(options: PipelineOptions, bodies: Body[], s3rver: { e
   const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
   // The API's own pool size (DATABASE_POOL_SIZE's default).
   const pool = new pg.Pool({ connectionString: databaseUrl(name), max: 10 });
-  // An idle connection's error (the server closing it) is reported by the query that needs it, not by a crash.
-  pool.on('error', (error) => log(`baseline: an idle PostgreSQL connection failed: ${error.message}`));
+  // An idle connection's error (the server closing it) is reported by the query that needs it, not by a crash; the
+  // forced drop of the database at the end closes the connections the pool is still letting go of.
+  let dropping = false;
+  pool.on('error', (error) => {
+    if (!dropping) log(`baseline: an idle PostgreSQL connection failed: ${error.message}`);
+  });
   try {
     const bucket = 'bench-baseline';
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -350,6 +354,7 @@ async function runBaseline(options: PipelineOptions, bodies: Body[], s3rver: { e
   } finally {
     s3.destroy();
     await pool.end();
+    dropping = true;
     await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
   }
 }

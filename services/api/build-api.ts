@@ -75,7 +75,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     transformObject: (documentObject) => describeUploadBody(jsonSchemaTransformObject(documentObject) as Record<string, unknown>),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Transcripts are streamed to object storage as they arrive, never buffered: the parser hands the raw stream on.

@@ -189,6 +189,9 @@ describe('the dashboard, in Chromium against the real service', () => {
     expect(policy).not.toMatch(/script-src[^;]*unsafe/);
     expect(root.headers.get('x-content-type-options')).toBe('nosniff');
     expect(root.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect((await fetch(`${pipeline.api.url}/docs/`)).headers.get('content-security-policy')).toBe(policy);
+    // Answers for programs, never rendered as pages, skip them.
+    expect((await fetch(`${pipeline.api.url}/healthz`)).headers.get('content-security-policy')).toBeNull();
     const clientRoute = await fetch(`${pipeline.api.url}/clusters/some-id`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect(clientRoute.status).toBe(200);
     expect(await clientRoute.text()).toContain('<div id="root">');
