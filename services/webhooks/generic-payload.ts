@@ -2,8 +2,7 @@
  * The generic webhook body (docs/webhooks.md): Standard Webhooks' `{ type, timestamp, data }` plus a `schema`
  * version, so a receiver can tell a breaking change from an added field.
  */
-import { serializeSnapshot, type ClusterEvent, type ClusterEventType } from './cluster-event.ts';
-import type { ClusterState } from '../fleet/fleet-vocabulary.ts';
+import { serializeSnapshot, type ClusterEvent, type ClusterEventType, type EventTrigger, type SerializedClusterSnapshot } from './cluster-event.ts';
 
 export const WEBHOOK_SCHEMA = 'hangsleuth.webhook/1';
 
@@ -13,18 +12,8 @@ export interface GenericWebhookBody {
   /** When the event happened (ISO 8601), not when this attempt was sent: that is `webhook-timestamp`. */
   timestamp: string;
   data: {
-    cluster: {
-      id: string;
-      pattern: string;
-      blamedModule: string | null;
-      signatureText: string;
-      state: ClusterState;
-      serverCount: number;
-      reportCount: number;
-      firstSeenAt: string;
-      lastSeenAt: string;
-    };
-    trigger: { reportId: string; server: string; summary: string } | null;
+    cluster: SerializedClusterSnapshot;
+    trigger: EventTrigger | null;
     spread: { servers: number; threshold: number; windowMs: number } | null;
     links: { cluster: string; report: string | null; dashboard: string | null };
   };
