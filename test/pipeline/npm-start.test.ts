@@ -13,16 +13,19 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../services/config/load-config.ts';
+import { deleteQueueKeys } from '../support/pipeline-harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const database = `hstest_serve_${randomBytes(5).toString('hex')}`;
+const queuePrefix = `hstest-serve-${randomBytes(4).toString('hex')}`;
 let child: ChildProcess | undefined;
 let folder: string | undefined;
 
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (folder) await rm(folder, { recursive: true, force: true });
+  await deleteQueueKeys('redis://127.0.0.1:6379', queuePrefix);
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
@@ -58,7 +61,7 @@ describe('npm start', () => {
     for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !(name in CONFIG_VARIABLES)) env[name] = value;
     Object.assign(env, {
       DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/${database}`,
-      QUEUE_PREFIX: `hstest-serve-${randomBytes(4).toString('hex')}`,
+      QUEUE_PREFIX: queuePrefix,
       HANGSLEUTH_PORT: '0',
       LOCAL_S3_PORT: '0',
       LOCAL_S3_DIR: folder,

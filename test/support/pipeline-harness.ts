@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { issueApiKey } from '../../services/auth/api-keys.ts';
@@ -132,10 +133,30 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       await s3.close();
       await rm(folder, { recursive: true, force: true });
       await database.drop();
+      await deleteQueueKeys(env.REDIS_URL!, env.QUEUE_PREFIX!);
     },
   };
   if (options.worker !== false) await pipeline.startWorker();
   return pipeline;
+}
+
+/** Removes the queue keys a test left in Redis under its own prefix. Nothing to do when a test stopped Redis. */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // Redis is gone (a recovery test stopped it): its keys went with it or belong to a throwaway instance.
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface UploadOptions {
