@@ -35,7 +35,7 @@ import { createDatabase } from '../services/db/create-prisma-client.ts';
 import { DEFAULT_FLEET_OPTIONS, FLEET_DATABASE, fleetOptionsFromEnv, prepareFleetData, startFleetApi, type FleetApiOptions, type FleetData } from './fleet-api-benchmark.ts';
 import { readFleetMarker } from './generate-fleet.ts';
 import { databaseUrl, REPOSITORY_ROOT, withClient } from './support/child-processes.ts';
-import { progressLog, type Log } from './support/measure.ts';
+import { median, progressLog, type Log } from './support/measure.ts';
 
 export const DASHBOARD_GOAL_MS = 2000;
 export const DASHBOARD_SECTION_HEADING = '## Dashboard: the fleet page at 10 k clusters';
@@ -205,8 +205,8 @@ async function measurePass(browser: Browser, options: DashboardOptions, key: str
       warm.push(await fleetNavigation(fleet.page));
       await fleet.context.close();
     }
-    const median = (values: Navigation[]) => medianOf(values.map((value) => value.firstScreenMs)).toFixed(0);
-    log(`${label}: first screen median: empty ${median(empty)} ms, fleet cold ${median(cold)} ms, warm ${median(warm)} ms`);
+    const medianMs = (runs: Navigation[]) => median(runs.map((run) => run.firstScreenMs)).toFixed(0);
+    log(`${label}: first screen median: empty ${medianMs(empty)} ms, fleet cold ${medianMs(cold)} ms, warm ${medianMs(warm)} ms`);
     return { apiEnv, firstAfterStart, empty, cold, warm, consoleErrors, apiWarnings: api.warnings };
   } finally {
     await stop();
@@ -244,12 +244,6 @@ async function navigate(page: Page, url: string, kind: 'fleet' | 'empty'): Promi
   return (await handle.jsonValue()) as Navigation;
 }
 
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Report
 
@@ -261,9 +255,9 @@ export function dashboardGoal(result: DashboardBenchmark | null): { measured: st
   if (!result) return { measured: 'not measured', pass: null };
   const pass = result.passes[0]!;
   const slowest = Math.max(...pass.cold.map((run) => run.firstScreenMs));
-  const median = medianOf(pass.cold.map((run) => run.firstScreenMs));
+  const coldMedian = median(pass.cold.map((run) => run.firstScreenMs));
   return {
-    measured: `cold: median ${whole(median)} ms, slowest ${whole(slowest)} ms of ${pass.cold.length} (empty page: median ${whole(medianOf(pass.empty.map((run) => run.firstScreenMs)))} ms)`,
+    measured: `cold: median ${whole(coldMedian)} ms, slowest ${whole(slowest)} ms of ${pass.cold.length} (empty page: median ${whole(median(pass.empty.map((run) => run.firstScreenMs)))} ms)`,
     pass: slowest < DASHBOARD_GOAL_MS && pass.consoleErrors.length === 0,
   };
 }
@@ -272,7 +266,7 @@ function passTable(pass: DashboardPass): string[] {
   const row = (name: string, runs: Navigation[]) => {
     const times = runs.map((run) => run.firstScreenMs);
     const sorted = [...times].sort((a, b) => a - b);
-    return `| ${name} | ${runs.length} | ${whole(medianOf(times))} | ${whole(sorted[0]!)} | ${whole(sorted[sorted.length - 1]!)} | ${kib(medianOf(runs.map((run) => run.transferredBytes)))} | ${medianOf(runs.map((run) => run.requests))} | ${medianOf(runs.map((run) => run.rows))} |`;
+    return `| ${name} | ${runs.length} | ${whole(median(times))} | ${whole(sorted[0]!)} | ${whole(sorted[sorted.length - 1]!)} | ${kib(median(runs.map((run) => run.transferredBytes)))} | ${median(runs.map((run) => run.requests))} | ${median(runs.map((run) => run.rows))} |`;
   };
   return [
     '| Navigation | Runs | First screen median (ms) | fastest (ms) | slowest (ms) | Transferred (median) | Requests (median) | Rows shown |',

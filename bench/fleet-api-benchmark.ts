@@ -39,6 +39,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { issueApiKey } from '../services/auth/api-keys.ts';
@@ -641,22 +642,25 @@ export function fleetSection(result: FleetApiBenchmark | null, context: { machin
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const overrides = fleetOptionsFromEnv();
   const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i]!.includes('=') ? [argv[i]!.slice(0, argv[i]!.indexOf('=')), argv[i]!.slice(argv[i]!.indexOf('=') + 1)] : [argv[i]!, undefined];
-    if (name === '--regenerate') {
-      overrides.regenerate = true;
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`${name} needs a value`);
-    if (name === '--duration') overrides.durationSeconds = positiveNumber(name, value);
-    else if (name === '--connections') overrides.connections = Math.round(positiveNumber(name, value));
-    else if (name === '--warmup') overrides.warmupSeconds = positiveNumber(name, value, true);
-    else if (name === '--single') overrides.singleSeconds = positiveNumber(name, value, true);
-    else if (name === '--api-env') overrides.apiEnv = parseApiEnv(value);
-    else if (name === '--uncached') overrides.uncachedPass = value !== '0';
-    else throw new Error(`unknown option ${name} (known: --duration S  --connections N  --warmup S  --single S  --api-env 'NAME=value …'  --uncached 0|1  --regenerate)`);
-  }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      warmup: { type: 'string' },
+      single: { type: 'string' },
+      'api-env': { type: 'string' },
+      uncached: { type: 'string' },
+      regenerate: { type: 'boolean' },
+    },
+  });
+  if (values.regenerate) overrides.regenerate = true;
+  if (values.duration !== undefined) overrides.durationSeconds = positiveNumber('--duration', values.duration);
+  if (values.connections !== undefined) overrides.connections = Math.round(positiveNumber('--connections', values.connections));
+  if (values.warmup !== undefined) overrides.warmupSeconds = positiveNumber('--warmup', values.warmup, true);
+  if (values.single !== undefined) overrides.singleSeconds = positiveNumber('--single', values.single, true);
+  if (values['api-env'] !== undefined) overrides.apiEnv = parseApiEnv(values['api-env']);
+  if (values.uncached !== undefined) overrides.uncachedPass = values.uncached !== '0';
   const cpus = os.cpus();
   const result = await benchmarkFleetApi(overrides);
   const machine = `${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM`;

@@ -36,6 +36,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { analyzeTranscript, signFinding, summariseModel } from '../services/engine/index.ts';
 
@@ -630,16 +631,21 @@ export async function checkFleetConsistency(client: pg.ClientBase, tenantId: str
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const parameters = { ...DEFAULT_FLEET_PARAMETERS };
-  let databaseUrl = process.env['DATABASE_URL'] ?? '';
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i]!.includes('=') ? [argv[i]!.slice(0, argv[i]!.indexOf('=')), argv[i]!.slice(argv[i]!.indexOf('=') + 1)] : [argv[i]!, undefined];
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`${name} needs a value`);
-    const key = name.replace(/^--/, '');
-    if (key === 'database-url') databaseUrl = value;
-    else if (key === 'reports' || key === 'clusters' || key === 'servers' || key === 'days' || key === 'seed') parameters[key] = Number(value);
-    else throw new Error(`unknown option ${name} (known: --database-url URL --reports N --clusters N --servers N --days N --seed N)`);
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      'database-url': { type: 'string' },
+      reports: { type: 'string' },
+      clusters: { type: 'string' },
+      servers: { type: 'string' },
+      days: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'] ?? '';
+  for (const name of ['reports', 'clusters', 'servers', 'days', 'seed'] as const) {
+    const value = values[name];
+    if (value !== undefined) parameters[name] = Number(value);
   }
   if (!databaseUrl) throw new Error('--database-url URL (or DATABASE_URL) is required: a migrated, empty database');
   const generated = await generateFleet(databaseUrl, parameters);

@@ -42,6 +42,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -52,7 +53,7 @@ import { migrateDatabase } from '../services/db/migrate-database.ts';
 import { ANALYSIS_QUEUE } from '../services/queue/analysis-queue.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
 import { adminQuery, cleanEnv, databaseUrl, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
-import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
+import { CLOCK_TICKS, bounded, freePort, machineTicks, processCpuSeconds, percentiles, progressLog, type Log, type Percentiles } from './support/measure.ts';
 
 export const PIPELINE_GOAL_PER_SECOND = 200;
 const KIB = 1024;
@@ -102,13 +103,6 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   drainTimeoutMs: 180_000,
   profileUploads: 100,
 };
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
 
 export interface StageTiming {
   stage: string;
@@ -188,12 +182,6 @@ const now = (): number => performance.timeOrigin + performance.now();
 /** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profiles, in every process of the machine. */
 const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
-function percentiles(values: number[]): Percentiles {
-  if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN, mean: NaN };
-  const sorted = Float64Array.from(values).sort();
-  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { p50: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1]!, mean: values.reduce((sum, value) => sum + value, 0) / values.length };
-}
 
 
 
@@ -973,17 +961,16 @@ function whereTheTimeGoes(result: PipelineBenchmark): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const overrides = pipelineOptionsFromEnv();
   const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i]!.includes('=') ? [argv[i]!.slice(0, argv[i]!.indexOf('=')), argv[i]!.slice(argv[i]!.indexOf('=') + 1)] : [argv[i]!, undefined];
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`${name} needs a value`);
-    if (name === '--uploads') overrides.uploads = positiveInteger(name, value);
-    else if (name === '--concurrency') overrides.concurrency = positiveInteger(name, value);
-    else if (name === '--warmup') overrides.warmup = positiveInteger(name, value);
-    else if (name === '--layouts') overrides.layouts = parseLayouts(value);
-    else if (name === '--profile-uploads') overrides.profileUploads = value === '0' ? 0 : positiveInteger(name, value);
-    else throw new Error(`unknown option ${name} (known: --uploads N  --concurrency N  --warmup N  --layouts 2x1,1x2  --profile-uploads N)`);
-  }
+  const { values } = parseArgs({
+    args: argv,
+    options: { uploads: { type: 'string' }, concurrency: { type: 'string' }, warmup: { type: 'string' }, layouts: { type: 'string' }, 'profile-uploads': { type: 'string' } },
+  });
+  if (values.uploads !== undefined) overrides.uploads = positiveInteger('--uploads', values.uploads);
+  if (values.concurrency !== undefined) overrides.concurrency = positiveInteger('--concurrency', values.concurrency);
+  if (values.warmup !== undefined) overrides.warmup = positiveInteger('--warmup', values.warmup);
+  if (values.layouts !== undefined) overrides.layouts = parseLayouts(values.layouts);
+  const profileUploads = values['profile-uploads'];
+  if (profileUploads !== undefined) overrides.profileUploads = profileUploads === '0' ? 0 : positiveInteger('--profile-uploads', profileUploads);
   const cpus = os.cpus();
   const started = performance.now();
   const result = await benchmarkPipeline(overrides);

@@ -42,11 +42,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { judge, parseTranscript } from '../services/engine/index.ts';
 import { benchmarkClustering, type ClusterBenchmark } from './cluster-benchmark.ts';
 import { generateThreadDump } from './generate-thread-dump.ts';
 import { generateTranscriptBytes } from './generate-transcript.ts';
 import type { ParseOnceReport } from './parse-once.ts';
+import { median } from './support/measure.ts';
 import {
   benchmarkPipeline,
   PIPELINE_GOAL_PER_SECOND,
@@ -120,30 +122,34 @@ function parseOptions(argv: string[]): Options {
   let dashboard: Partial<DashboardOptions> | null = process.env['BENCH_DASHBOARD'] === '0' ? null : dashboardOptionsFromEnv();
   let webhooks: Partial<WebhookOptions> | null = process.env['BENCH_WEBHOOKS'] === '0' ? null : webhookOptionsFromEnv();
   let only: ServiceBenchmark[] | null = process.env['BENCH_ONLY'] ? parseOnly(process.env['BENCH_ONLY']) : null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${name} needs a value`);
-      return next;
-    };
-    if (name === '--sizes') sizesText = value();
-    else if (name === '--seed') seedText = value();
-    else if (name === '--write') write = true;
-    else if (name === '--no-write') write = false;
-    else if (name === '--no-pipeline') pipeline = null;
-    else if (name === '--pipeline-uploads') pipeline = { ...(pipeline ?? pipelineOptionsFromEnv()), uploads: positiveInteger(name, value()) };
-    else if (name === '--no-fleet') fleet = null;
-    else if (name === '--fleet-regenerate') fleet = { ...(fleet ?? fleetOptionsFromEnv()), regenerate: true };
-    else if (name === '--no-dashboard') dashboard = null;
-    else if (name === '--no-webhooks') webhooks = null;
-    else if (name === '--only') only = parseOnly(value());
-    else {
-      throw new Error(`unknown option ${arg} (known: --sizes 1,10,100  --seed N  --write  --no-write  --no-pipeline  --pipeline-uploads N  --no-fleet  --fleet-regenerate  --no-dashboard  --no-webhooks  --only ${SERVICE_BENCHMARKS.join(',')})`);
-    }
-  }
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sizes: { type: 'string' },
+      seed: { type: 'string' },
+      write: { type: 'boolean' },
+      'no-write': { type: 'boolean' },
+      'no-pipeline': { type: 'boolean' },
+      'pipeline-uploads': { type: 'string' },
+      'no-fleet': { type: 'boolean' },
+      'fleet-regenerate': { type: 'boolean' },
+      'no-dashboard': { type: 'boolean' },
+      'no-webhooks': { type: 'boolean' },
+      only: { type: 'string' },
+    },
+  });
+  if (values.sizes !== undefined) sizesText = values.sizes;
+  if (values.seed !== undefined) seedText = values.seed;
+  if (values.write) write = true;
+  if (values['no-write']) write = false;
+  if (values['pipeline-uploads'] !== undefined) pipeline = { ...(pipeline ?? pipelineOptionsFromEnv()), uploads: positiveInteger('--pipeline-uploads', values['pipeline-uploads']) };
+  if (values['fleet-regenerate']) fleet = { ...(fleet ?? fleetOptionsFromEnv()), regenerate: true };
+  // A --no-… flag wins over the options of the benchmark it skips.
+  if (values['no-pipeline']) pipeline = null;
+  if (values['no-fleet']) fleet = null;
+  if (values['no-dashboard']) dashboard = null;
+  if (values['no-webhooks']) webhooks = null;
+  if (values.only !== undefined) only = parseOnly(values.only);
   const sizes = sizesText.trim() === '' ? DEFAULT_SIZES : sizesText.split(',').map((part) => Number(part.trim()));
   if (sizes.some((size) => !Number.isFinite(size) || size <= 0)) throw new Error(`bad --sizes ${sizesText}`);
   const seed = Number(seedText);
@@ -155,12 +161,6 @@ function parseOptions(argv: string[]): Options {
     if (!only.includes('webhooks')) webhooks = null;
   }
   return { sizes: [...new Set(sizes)].sort((a, b) => a - b), seed, write, pipeline, fleet, dashboard, webhooks, only };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function mbPerSecond(bytes: number, ms: number): number {

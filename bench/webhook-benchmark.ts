@@ -45,6 +45,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../services/config/load-config.ts';
@@ -57,7 +58,7 @@ import type { WebhookSender } from '../services/webhooks/send-webhook.ts';
 import { generateSecret, signMessage } from '../services/webhooks/sign-message.ts';
 import { createDeliverySender } from '../workers/webhooks/delivery-sender.ts';
 import { adminQuery, alive, cleanEnv, databaseUrl, portOf, REDIS_URL, REPOSITORY_ROOT, startChild, startS3rver, stopChild, waitUntil, type Child } from './support/child-processes.ts';
-import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds, progressLog, type Log } from './support/measure.ts';
+import { CLOCK_TICKS, bounded, machineTicks, processCpuSeconds, percentiles, progressLog, type Log, type Percentiles } from './support/measure.ts';
 
 export const WEBHOOK_SECTION_HEADING = '## Webhooks: deliveries per second';
 export const WEBHOOK_GOAL_TEXT = 'no numeric goal in the issue; the figure is the delivery rate relative to raw fetch';
@@ -86,12 +87,6 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   warmup: 300,
   drainTimeoutMs: 300_000,
 };
-
-export interface Percentiles {
-  p50: number;
-  p99: number;
-  max: number;
-}
 
 export interface ReceiverCounts {
   requests: number;
@@ -181,12 +176,6 @@ const defaultLog = progressLog('webhooks');
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function percentiles(values: number[]): Percentiles {
-  if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN };
-  const sorted = Float64Array.from(values).sort();
-  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { p50: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1]! };
-}
 
 
 
@@ -865,15 +854,10 @@ function findings(result: WebhookBenchmark): string[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const overrides = webhookOptionsFromEnv();
   const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i]!.includes('=') ? [argv[i]!.slice(0, argv[i]!.indexOf('=')), argv[i]!.slice(argv[i]!.indexOf('=') + 1)] : [argv[i]!, undefined];
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`${name} needs a value`);
-    if (name === '--endpoints') overrides.endpoints = positiveInteger(name, value);
-    else if (name === '--clusters') overrides.clusters = positiveInteger(name, value);
-    else if (name === '--concurrency') overrides.concurrencies = concurrencyList(name, value);
-    else throw new Error(`unknown option ${name} (known: --endpoints N  --clusters N  --concurrency 32,128)`);
-  }
+  const { values } = parseArgs({ args: argv, options: { endpoints: { type: 'string' }, clusters: { type: 'string' }, concurrency: { type: 'string' } } });
+  if (values.endpoints !== undefined) overrides.endpoints = positiveInteger('--endpoints', values.endpoints);
+  if (values.clusters !== undefined) overrides.clusters = positiveInteger('--clusters', values.clusters);
+  if (values.concurrency !== undefined) overrides.concurrencies = concurrencyList('--concurrency', values.concurrency);
   const cpus = os.cpus();
   const started = performance.now();
   const result = await benchmarkWebhooks(overrides);

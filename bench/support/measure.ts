@@ -1,4 +1,4 @@
-/** Measurement helpers the benchmarks share: bounded concurrency, free ports, CPU time from /proc, progress lines. */
+/** Measurement helpers the benchmarks share: bounded concurrency, free ports, CPU time from /proc, percentiles, progress lines. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -75,4 +75,25 @@ const loaded = performance.now();
 /** A benchmark's progress lines on stderr, each with the seconds since the benchmarks started. */
 export function progressLog(benchmark: string): Log {
   return (line) => process.stderr.write(`bench: ${benchmark} (${((performance.now() - loaded) / 1000).toFixed(0)} s): ${line}\n`);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles (NaN for no values). */
+export function percentiles(values: number[]): Percentiles {
+  if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN, mean: NaN };
+  const sorted = Float64Array.from(values).sort();
+  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return { p50: rank(0.5), p99: rank(0.99), max: sorted[sorted.length - 1]!, mean: values.reduce((sum, value) => sum + value, 0) / values.length };
 }
