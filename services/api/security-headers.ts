@@ -1,5 +1,5 @@
 /**
- * Security headers on every answer (helmet): the dashboard and the API reference may only load their own scripts,
+ * Security headers on the pages (helmet): the dashboard and the API reference may only load their own scripts,
  * styles and data, may not be framed (clickjacking), and content types are never sniffed. The API key lives in the
  * dashboard's sessionStorage, so a script injected from elsewhere must have nowhere to run.
  *
@@ -36,8 +36,6 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
         upgradeInsecureRequests: null,
       },
     },
-    // The OpenAPI document and the API's answers are read by tools on other origins too.
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
   app.addHook('onRequest', (request, reply, done) => {
     if (NOT_PAGES.test(request.url)) done();

@@ -127,14 +127,13 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
       try {
         await client.send(new HeadBucketCommand({ Bucket: bucket }));
       } catch (error) {
-        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status !== 404) throw error;
+        if (httpStatusOf(error) !== 404) throw error;
         try {
           await client.send(new CreateBucketCommand({ Bucket: bucket }));
         } catch (createError) {
           // Processes starting together race to create it: whichever lost finds it there (s3rver answers the
           // loser BucketAlreadyExists, S3 BucketAlreadyOwnedByYou). A bucket someone else owns still fails here.
-          if ((createError as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 409) throw createError;
+          if (httpStatusOf(createError) !== 409) throw createError;
           await client.send(new HeadBucketCommand({ Bucket: bucket }));
         }
       }
@@ -146,4 +145,9 @@ export function createObjectStore(config: ObjectStoreConfig, endpoint = config.e
       client.destroy();
     },
   };
+}
+
+/** The HTTP status of an AWS SDK error, when the service answered. */
+function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
