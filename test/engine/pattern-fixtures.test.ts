@@ -68,3 +68,96 @@ describe('patterns the corpus lacks, from hand-written transcripts', () => {
     expect(verdict.verdict).toBe('no-hang');
   });
 });
+
+/**
+ * More hand-written transcripts, each with its writer's conclusion as the expectation: shapes the corpus has
+ * only once or not at all (user-mode lock-order deadlocks, a wait on a thread handle, `!locks` with shared waiters,
+ * a three-process ALPC chain, a `!stacks` survey alone, an `!exqueue` alone, a healthy system).
+ */
+describe('hand-written transcripts of other shapes', () => {
+  it('critical sections taken in opposite orders: thread 5 holds g_CacheLock and waits on g_JournalLock, thread 11 the reverse', () => {
+    const verdict = verdictOf('critical-section-deadlock-kb.txt');
+    expect(verdict.verdict).toBe('hang');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'deadlock', blamedModule: 'FabrikamStore', confidence: 'high', rootBlocker: { kind: 'deadlock' } });
+    expect(finding!.rootBlocker.id.split(' <-> ').sort()).toEqual(['user:1b88', 'user:2f40']);
+    // Six more threads wait on g_CacheLock behind the two.
+    expect(finding!.collateral.threads).toBeGreaterThanOrEqual(6);
+  });
+
+  it('the same deadlock where the x64 `kb` argument columns do not hold the locks: each owner waits on the one lock the other holds', () => {
+    const [finding] = verdictOf('critical-section-deadlock-x64-args.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'deadlock', blamedModule: 'FabrikamStore' });
+    expect(finding!.rootBlocker.id.split(' <-> ').sort()).toEqual(['user:1b88', 'user:2f40']);
+  });
+
+  it('.NET monitors taken in opposite orders (current SOS `!threads` with its DBG column), 30 threads queued behind them', () => {
+    const verdict = verdictOf('monitor-deadlock-dotnet.txt');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'deadlock', confidence: 'high' });
+    expect(finding!.rootBlocker.id.split(' <-> ').sort()).toEqual(['user:2c54', 'user:3f10']);
+    expect(finding!.blamedModule).toMatch(/^Contoso/);
+    expect(finding!.collateral.threads).toBeGreaterThanOrEqual(30);
+  });
+
+  it('a UI thread waits on a thread handle (`!handle 52c f`): the root is that thread, stuck in recv inside LitwareSync', () => {
+    const [finding] = verdictOf('wait-on-thread-handle-x86.txt').findings;
+    expect(finding).toMatchObject({ blamedModule: 'LitwareSync', rootBlocker: { id: 'user:2408' } });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['names', 'waits-for-thread']);
+    expect(finding!.chain[1]!.evidence.map((line) => line.text)).toContainEqual(expect.stringContaining('Thread Id   1f2c.2408'));
+    // A user-mode session is surveyed with `~*kb`, which this transcript already has: `!stacks` is a kernel command.
+    expect(finding!.missing.map((hop) => hop.command)).not.toContainEqual(expect.stringContaining('!stacks'));
+  });
+
+  it('the same wait on a thread handle without `!analyze -hang` still reaches the thread in recv', () => {
+    const verdict = verdictOf('wait-on-thread-handle-no-analyze.txt');
+    expect(verdict.verdict).toBe('hang');
+    expect(verdict.findings[0]).toMatchObject({ blamedModule: 'LitwareSync', rootBlocker: { id: 'user:2408' } });
+  });
+
+  it('!locks: the exclusive owner of the registry lock waits on an IRP pending in a file-system filter; untagged `Threads:` entries are waiters', () => {
+    const verdict = verdictOf('eresource-owner-waits-on-filter-irp.txt');
+    expect(verdict.findings).toHaveLength(1);
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'pending-irp', blamedModule: 'FabrikamVaultFlt', confidence: 'high', rootBlocker: { kind: 'driver' } });
+    expect(finding!.rootBlocker.label).toMatch(/FabrikamVaultFlt/);
+    // Five shared waiters (one on a wrapped `Threads:` line) and one exclusive waiter.
+    expect(finding!.collateral.threads).toBe(6);
+  });
+
+  it('an ALPC chain across three processes is drawn through the messages `!alpc /m` showed, not through a guessed hop', () => {
+    const verdict = verdictOf('alpc-three-processes.txt');
+    expect(verdict.findings).toHaveLength(1);
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'ContosoHsm', confidence: 'high', rootBlocker: { id: 'ffffe70b8c9d3040' } });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-reply', 'served-by', 'waits-for-reply', 'served-by']);
+  });
+
+  it('bugcheck 0x9F/3: the power IRP is pending in a storage filter between partmgr and disk', () => {
+    const [finding] = verdictOf('power-irp-9f-storage-filter.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'pending-irp', blamedModule: 'LitwareStorFlt', confidence: 'high' });
+  });
+
+  it('`!stacks 2` alone: 40 threads in 8 processes blocked for over an hour in one minifilter are one finding', () => {
+    const verdict = verdictOf('stacks-survey-minifilter.txt');
+    expect(verdict.verdict).toBe('hang');
+    expect(verdict.findings).toHaveLength(1);
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'third-party-long-wait', blamedModule: 'LitwareFlt', confidence: 'high' });
+    expect(finding!.collateral.threads).toBe(39);
+    expect(finding!.rootBlocker.waitedMs).toBeGreaterThan(3600 * 1000);
+    expect(finding!.missing.map((hop) => hop.command)).not.toContainEqual(expect.stringContaining('!stacks'));
+  });
+
+  it('`!exqueue 6` alone: the Critical queue has pending items and all its workers are blocked in FabrikamRepl', () => {
+    const verdict = verdictOf('exqueue-critical-queue-starved.txt');
+    expect(verdict.findings).toHaveLength(1);
+    expect(verdict.findings[0]).toMatchObject({ pattern: 'worker-queue-starvation', blamedModule: 'FabrikamRepl', confidence: 'high' });
+  });
+
+  it('no hang: an idle server whose only long wait is a service waiting in user mode for its stop event', () => {
+    const verdict = verdictOf('healthy-system-service-stop-wait.txt');
+    expect(verdict.verdict).toBe('no-hang');
+    expect(verdict.findings).toEqual([]);
+  });
+});

@@ -17,6 +17,8 @@ interface Best {
   /** Index of the cycle (deadlock) the path ends in, or -1. */
   cycle: number;
   root: string;
+  /** Inferred (weak) edges on the path. */
+  weak: number;
 }
 
 /** Findings of one session: each chain of waits followed to its root blocker, deadlocks as cycles. */
@@ -46,13 +48,13 @@ export function analyzeSession(session: SessionModel): Finding[] {
     for (const id of component) {
       const cycle = cycleOf.get(id);
       if (cycle !== undefined) {
-        best.set(id, { depth: 0, next: null, cycle, root: `cycle:${cycle}` });
+        best.set(id, { depth: 0, next: null, cycle, root: `cycle:${cycle}`, weak: 0 });
         continue;
       }
-      let chosen: Best = { depth: 0, next: null, cycle: -1, root: id };
+      let chosen: Best = { depth: 0, next: null, cycle: -1, root: id, weak: 0 };
       for (const edge of graph.edges.get(id) ?? []) {
         const onward = best.get(edge.to);
-        if (onward && onward.depth + 1 > chosen.depth) chosen = { depth: onward.depth + 1, next: edge, cycle: onward.cycle, root: onward.root };
+        if (onward && onward.depth + 1 > chosen.depth) chosen = { depth: onward.depth + 1, next: edge, cycle: onward.cycle, root: onward.root, weak: onward.weak + (edge.weak ? 1 : 0) };
       }
       best.set(id, chosen);
     }
@@ -71,9 +73,12 @@ export function analyzeSession(session: SessionModel): Finding[] {
   }
   const findings: Finding[] = [];
   for (const [root, victims] of victimsByRoot) {
-    // The chain is drawn from the victim farthest from the root: the others are collateral on the way.
+    // The chain is drawn from the victim farthest from the root: the others are collateral on the way. An inferred
+    // hop (`queued-at-process` then `peer-in-process`) takes two steps where a dumped message's `served-by` takes
+    // one, so it must not make a guessed chain look longer than the proven one beside it.
     if (victims.length === 0) continue;
-    victims.sort((a, b) => best.get(b)!.depth - best.get(a)!.depth || compareText(a, b));
+    const reach = (id: string) => best.get(id)!.depth - 2 * best.get(id)!.weak;
+    victims.sort((a, b) => reach(b) - reach(a) || best.get(b)!.depth - best.get(a)!.depth || compareText(a, b));
     const first = victims[0]!;
     const steps: GraphEdge[] = [];
     let at: string | undefined = first;
@@ -103,6 +108,8 @@ function onlyShortWaits(graph: WaitGraph, steps: GraphEdge[], victims: string[])
 }
 
 const IDLE_WAIT_REASONS = new Set(['WrQueue', 'WrLpcReceive', 'WrAlpcReceive', 'DelayExecution', 'Suspended', 'WrFreePage', 'WrPageOut', 'WrVirtualMemory']);
+/** Loops a thread idles in by design (a service's control dispatcher, a message loop): a long wait there is no hang. */
+const IDLE_LOOP_FRAMES = /^(sechost!(ScSendResponseReceiveControls|ScCommonDispatcherLoop|StartServiceCtrlDispatcher\w*)|advapi32!StartServiceCtrlDispatcher\w*|(user32|win32u)!(NtUser)?(GetMessage\w*|WaitMessage|MsgWaitForMultipleObjects\w*))$/i;
 
 /**
  * A thread that waits long on nothing the transcript links further still says something: in a third-party
@@ -110,28 +117,49 @@ const IDLE_WAIT_REASONS = new Set(['WrQueue', 'WrLpcReceive', 'WrAlpcReceive', '
  */
 function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Finding[]): Finding[] {
   const covered = new Set(findings.flatMap((finding) => [...finding.chain.flatMap((step) => [step.from, step.to]), finding.rootBlocker.id]));
-  const extra: Finding[] = [];
+  // Workers of a starved queue already reported are its collateral, not findings of their own.
+  for (const id of [...covered]) {
+    if (graph.nodes.get(id)?.kind !== 'work-queue') continue;
+    for (const edge of graph.edges.get(id) ?? []) if (edge.relation === 'serviced-by-worker') covered.add(edge.to);
+  }
+  const groups = new Map<string, { threads: ThreadEntity[]; blamed: string | null; pattern: PatternId }>();
   for (const thread of session.threads) {
     const id = threadId(thread.key);
     if (covered.has(id) || covered.has(thread.address ?? thread.key) || (graph.edges.get(id) ?? []).length > 0) continue;
-    if (thread.state !== 'waiting' || thread.waitMs === null || thread.waitMs < LONG_WAIT_MS || IDLE_WAIT_REASONS.has(thread.waitReason ?? '')) continue;
+    if ((thread.state !== 'waiting' && thread.state !== 'blocked') || thread.waitMs === null || thread.waitMs < LONG_WAIT_MS || IDLE_WAIT_REASONS.has(thread.waitReason ?? '')) continue;
+    // An application waiting in user mode for its own event (a service's stop event) waits by choice.
+    if (thread.waitMode === 'UserMode' && thread.waitReason === 'UserRequest') continue;
     const blamed = blameThread(thread);
     const frames = meaningfulFrames(thread);
+    if (frames.slice(0, 8).some((frame) => IDLE_LOOP_FRAMES.test(`${frame.module ?? ''}!${frame.function ?? ''}`))) continue;
     const remote = frames.slice(0, 3).some((frame) => isRemoteFileModule(frame.module));
     const thirdParty = blamed !== null && !isOsModule(blamed);
     if (!remote && !thirdParty) continue;
     const pattern: PatternId = thirdParty ? 'third-party-long-wait' : 'remote-file-io';
-    const rootBlocker = describeRoot(graph, threadNode(graph, thread.key));
+    const top = frames[0] ? `${frames[0].module ?? ''}!${frames[0].function ?? frames[0].callSite}` : '';
+    const key = `${pattern}|${blamed}|${top}`;
+    const group = groups.get(key) ?? { threads: [], blamed, pattern };
+    group.threads.push(thread);
+    groups.set(key, group);
+  }
+  const extra: Finding[] = [];
+  for (const { threads, blamed, pattern } of groups.values()) {
+    // The longest waiter stands for the group; a thread whose `!thread` was printed beats a `!stacks` row.
+    threads.sort((a, b) => Number(b.frames.length > 0 && b.waitReason !== null) - Number(a.frames.length > 0 && a.waitReason !== null) || (b.waitMs ?? 0) - (a.waitMs ?? 0));
+    const root = threads[0]!;
+    const ids = threads.map((thread) => threadNode(graph, thread.key));
+    const rootBlocker = describeRoot(graph, threadNode(graph, root.key));
+    const processes = new Set(threads.map((thread) => thread.process).filter((process) => process));
     extra.push({
       pattern,
-      summary: summarise(pattern, rootBlocker, blamed, graph, new Set([id]), 1),
+      summary: `${summarise(pattern, rootBlocker, blamed, graph, new Set(ids.slice(0, 1)), 1)}${threads.length > 1 ? ` ${threads.length - 1} other thread(s) are blocked at the same place.` : ''}`,
       blamedModule: blamed,
       rootBlocker,
       cycle: null,
       chain: [],
-      collateral: { threads: 0, processes: 0, groups: [] },
-      missing: blamed ? [{ what: `every thread blocked in ${blamed}`, command: `!stacks 2 ${blamed}` }] : [],
-      confidence: 'medium',
+      collateral: { threads: threads.length - 1, processes: processes.size, groups: groupVictims(graph, ids) },
+      missing: blamed ? surveyOfModule(session, blamed) : [],
+      confidence: threads.length >= 3 ? 'high' : 'medium',
       session: session.index,
     });
   }
@@ -180,6 +208,12 @@ function rank(finding: Finding): number {
 function isVictim(graph: WaitGraph, id: string, first: GraphEdge): boolean {
   const node = graph.nodes.get(id)!;
   if (node.kind === 'bugcheck') return true;
+  // A queue with pending items and a worker blocked on something other than the queue itself is the first victim
+  // (nothing upstream need be shown).
+  if (node.kind === 'work-queue') {
+    const workers = (graph.edges.get(id) ?? []).filter((edge) => edge.relation === 'serviced-by-worker');
+    return first.relation === 'serviced-by-worker' && workers.some((edge) => !IDLE_WAIT_REASONS.has(graph.threads.get(graph.nodes.get(edge.to)!.ref)?.waitReason ?? ''));
+  }
   if (node.kind !== 'thread') return false;
   if (first.weak) return false;
   const thread = graph.threads.get(node.ref);
@@ -362,13 +396,44 @@ function missingHops(graph: WaitGraph, nodes: Set<string>, root: RootBlocker, bl
     if (node.kind === 'work-queue' && !(graph.edges.get(id) ?? []).length) add(`the worker threads of the ${node.label} are not shown`, '!exqueue 6');
   }
   if (root.kind === 'thread' && blamed && (pattern === 'worker-queue-starvation' || pattern === 'third-party-long-wait')) {
-    add(`every thread blocked in ${blamed}`, `!stacks 2 ${blamed}`);
+    for (const hop of surveyOfModule(graph.session, blamed)) add(hop.what, hop.command);
   }
-  if (root.kind === 'driver' && blamed) add(`threads and IRPs of ${blamed}`, `!stacks 2 ${blamed}`);
+  if (root.kind === 'driver' && blamed) for (const hop of surveyOfModule(graph.session, blamed)) add(`threads and IRPs of ${blamed}`, hop.command);
   if (root.kind === 'lock' && root.label.startsWith('reader/writer lock')) {
     add('the owner of a reader/writer lock is not recorded: the threads that took it and did not release it', blamed ? `~*kb (look for ${blamed} frames that acquired ${root.id})` : '~*kb');
   }
   return missing;
+}
+
+/**
+ * The command that shows every thread blocked in a module, unless the transcript already has it: `!stacks 2` in a
+ * kernel session, all stacks (`~*kb`) in a user-mode one.
+ */
+function surveyOfModule(session: SessionModel, module: string): MissingHop[] {
+  const user = session.mode === 'user';
+  if (surveysOf(session).some((filter) => filter === '' || module.toLowerCase().includes(filter))) return [];
+  return [{ what: `every thread blocked in ${module}`, command: user ? '~*kb' : `!stacks 2 ${module}` }];
+}
+
+const surveysBySession = new WeakMap<SessionModel, string[]>();
+
+/**
+ * The surveys of every thread's stack the transcript holds, one scan per session: `~*k…` in user mode, `!stacks`
+ * in kernel mode, each as its lower-case filter (`!stacks 2 mrxsmb` shows only threads in mrxsmb; '' = no filter).
+ */
+function surveysOf(session: SessionModel): string[] {
+  let surveys = surveysBySession.get(session);
+  if (surveys === undefined) {
+    const user = session.mode === 'user';
+    surveys = [];
+    for (const block of session.blocks) {
+      const command = block.command?.trim() ?? '';
+      if (user && block.name === 'k' && command.startsWith('~*')) surveys.push('');
+      if (!user && block.name === '!stacks') surveys.push((command.split(/\s+/)[2] ?? '').toLowerCase());
+    }
+    surveysBySession.set(session, surveys);
+  }
+  return surveys;
 }
 
 function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null, graph: WaitGraph, nodes: Set<string>, victims: number): string {
@@ -377,7 +442,7 @@ function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null,
   const others = victims > 1 ? `; ${victims - 1} other waiting threads lead to it` : '';
   switch (pattern) {
     case 'deadlock':
-      return `Deadlock: ${root.label} each hold a lock the other waits for (${module}).`;
+      return `Deadlock: ${root.id.split(' <-> ').length} threads each hold a lock that another of them waits for (${module}).`;
     case 'worker-queue-starvation': {
       const thread = graph.threads.get(root.id);
       const routine = thread ? workRoutineOf(thread) : null;

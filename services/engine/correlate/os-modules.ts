@@ -14,6 +14,10 @@ const OS_MODULES = new Set(
     'oleaut32', 'shell32', 'shlwapi', 'ws2_32', 'mswsock', 'msvcrt', 'ucrtbase', 'msvcp140', 'vcruntime140', 'wow64',
     'wow64cpu', 'wow64win', 'clr', 'coreclr', 'clrjit', 'mscorwks', 'mscorlib', 'system', 'winlogon', 'lsass', 'lsasrv',
     'lsm', 'services', 'svchost', 'csrss', 'smss', 'logonui', 'explorer', 'audiodg', 'wininit', 'userinit', 'dwm',
+    // WMI, crypto, LSA and Group Policy parts of Windows: a wait in them is the OS waiting, not a third party.
+    'wmiprvse', 'framedynos', 'framedyn', 'cimwin32', 'wbemcore', 'wbemcomn', 'wbemprox', 'wbemsvc', 'fastprox', 'wmisvc',
+    'keyiso', 'ncrypt', 'ncryptprov', 'ncryptsslp', 'bcrypt', 'bcryptprimitives', 'crypt32', 'cryptsp', 'rsaenh', 'dpapi',
+    'sspicli', 'sspisrv', 'samsrv', 'netlogon', 'kerberos', 'msv1_0', 'schannel', 'negoexts', 'gpsvc', 'userenv', 'profsvc',
   ].map((name) => name.toLowerCase()),
 );
 
@@ -22,7 +26,7 @@ const FRAMEWORK_NAMESPACES = ['System.', 'Microsoft.', 'DynamicClass.', '[', 'IL
 
 /** Frames that only wait, switch or dispatch: they say how a thread waits, not why. */
 const WAIT_FUNCTIONS =
-  /^_?(KiSwapContext|KiSwapThread|KiCommitThreadWait|KeWaitForSingleObject|KeWaitForMultipleObjects|KeWaitForMutexObject|KeDelayExecutionThread|KeRemoveQueue(Ex)?|KiSystemService\w*|KiServiceLinkage|KiSystemServiceCopyEnd|NtWaitFor\w+|ZwWaitFor\w+|NtDelayExecution|FsRtlCancellableWaitFor\w+|ExpWaitForResource\w*|ExAcquireResource\w*|ExAcquireSharedStarveExclusive|ExWaitForRundownProtectionRelease\w*|AlpcpSignalAndWait|AlpcpReceiveSynchronousReply|AlpcpProcessSynchronousRequest|NtAlpcSendWaitReceivePort|NtRequestWaitReplyPort|RtlpWaitOnCriticalSection|RtlpWaitForCriticalSection|RtlEnterCriticalSection|RtlpEnterCriticalSectionContended|RtlAcquireSRWLock\w+|RtlpAcquireSRWLock\w*|RtlpWaitOnAddress\w*|NtWaitForAlertByThreadId|ExfAcquirePushLock\w*|ExAcquirePushLock\w*|WaitForSingleObject(Ex)?|WaitForMultipleObjects(Ex)?|SleepEx|Sleep|CpupSyscallStub|Thunk0ArgReloadState|RunCpuSimulation|Wow64SystemServiceEx|ObpWaitForMultipleObjects|IopSynchronousServiceTail|KeWaitForGate|KiWaitForGate|ExfAcquirePushLock\w*|ExpAcquireResource\w*|DbgBreakPoint)$/;
+  /^_?(KiSwapContext|KiSwapThread|KiCommitThreadWait|KeWaitForSingleObject|KeWaitForMultipleObjects|KeWaitForMutexObject|KeDelayExecutionThread|KeRemoveQueue(Ex)?|KiSystemService\w*|KiServiceLinkage|KiSystemServiceCopyEnd|NtWaitFor\w+|ZwWaitFor\w+|NtDelayExecution|FsRtlCancellableWaitFor\w+|ExpWaitForResource\w*|ExAcquireResource\w*|ExAcquireSharedStarveExclusive|ExWaitForRundownProtectionRelease\w*|AlpcpSignalAndWait|AlpcpReceiveSynchronousReply|AlpcpProcessSynchronousRequest|NtAlpcSendWaitReceivePort|NtRequestWaitReplyPort|RtlpWaitOnCriticalSection|RtlpWaitForCriticalSection|RtlEnterCriticalSection|RtlpEnterCriticalSectionContended|RtlAcquireSRWLock\w+|RtlpAcquireSRWLock\w*|RtlpWaitOnAddress\w*|NtWaitForAlertByThreadId|ExfAcquirePushLock\w*|ExAcquirePushLock\w*|WaitForSingleObject(Ex)?|WaitForMultipleObjects(Ex)?|SleepEx|Sleep|CpupSyscallStub|Thunk0ArgReloadState|RunCpuSimulation|Wow64SystemServiceEx|ObpWaitForMultipleObjects|ObWaitForSingleObject|ObWaitForMultipleObjects|IopWaitForSynchronousIoEvent|IopSynchronousServiceTail|KeWaitForGate|KiWaitForGate|ExfAcquirePushLock\w*|ExpAcquireResource\w*|DbgBreakPoint)$/;
 
 /** Frames that start or carry threads and work items: below them nothing explains the hang. */
 const DISPATCH_FUNCTIONS = /^_?(ExpWorkerThread|IopProcessWorkItem|PspSystemThreadStartup|KiStartSystemThread|KxStartSystemThread|KiThreadStartup|RtlUserThreadStart|_RtlUserThreadStart|__RtlUserThreadStart|BaseThreadInitThunk|BaseThreadStart|ExpWorkerThreadBalanceManager)$/;

@@ -18,6 +18,7 @@ export type Relation =
   | 'work-queued-in'
   | 'serviced-by-worker'
   | 'waits-for-lock'
+  | 'waits-for-thread'
   | 'owned-by'
   | 'names';
 
@@ -25,6 +26,7 @@ export type Relation =
 const RELATION_PRIORITY: Record<Relation, number> = {
   names: 0,
   'waits-for-lock': 1,
+  'waits-for-thread': 1,
   'owned-by': 1,
   'waits-for-reply': 2,
   'served-by': 2,
@@ -126,6 +128,8 @@ export const lockId = (lock: LockEntity) => `lock:${lock.lockKind}:${lock.addres
 const ENTER_CRITICAL_SECTION = /^(RtlEnterCriticalSection|RtlpWaitForCriticalSection|RtlpWaitOnCriticalSection|RtlpEnterCriticalSectionContended)$/;
 const ACQUIRE_RESOURCE = /^_?(ExAcquireResource\w*|ExpWaitForResource\w*|ExAcquireSharedStarveExclusive|ExAcquireSharedWaitForExclusive)$/;
 const MONITOR_ENTER = /^System\.Threading\.Monitor\.(ReliableEnter|Enter)\b/;
+/** `Contoso.Billing.JournalWriter.Append(System.String)` → `Contoso.Billing.JournalWriter`. */
+const MANAGED_METHOD_TYPE = /^([\w.+`]+)\.[^.(]+\(/;
 /** Reader/writer locks record no owner: a waiter still shows which lock, by the first argument. */
 const ACQUIRE_RW_LOCK = /^(RtlAcquireSRWLock(Exclusive|Shared)|RtlpAcquireSRWLock\w*|ExfAcquirePushLock(Exclusive|Shared)\w*|ExAcquirePushLock(Exclusive|Shared)\w*)$/;
 
@@ -149,6 +153,7 @@ export function buildWaitGraph(session: SessionModel): WaitGraph {
   addIrpEdges(graph);
   addWorkQueueEdges(graph);
   addLockEdges(graph);
+  addThreadWaitEdges(graph);
   addBugcheckEdges(graph);
   addPeerEdges(graph);
   for (const list of graph.edges.values()) {
@@ -424,6 +429,13 @@ function addLockEdges(graph: WaitGraph): void {
   const byAddress = new Map<string, LockEntity>();
   for (const lock of graph.session.locks) byAddress.set(lock.address, lock);
   const monitors = graph.session.locks.filter((lock) => lock.lockKind === 'monitor' && lock.locked !== false);
+  const heldCriticalSections = new HeldLocks(graph.session.locks.filter((lock) => lock.lockKind === 'critical-section'));
+  const heldMonitors = new HeldLocks(monitors);
+  const monitorsByType = new Map<string, LockEntity[]>();
+  for (const monitor of monitors) {
+    const type = monitor.symbol?.split(' @ ')[0];
+    if (type) monitorsByType.set(type, [...(monitorsByType.get(type) ?? []), monitor]);
+  }
   for (const lock of graph.session.locks) {
     const id = node(graph, lockId(lock), 'lock', lock.address, `${lock.lockKind} ${lock.symbol ?? lock.address}`);
     for (const owner of lock.owners) {
@@ -432,11 +444,15 @@ function addLockEdges(graph: WaitGraph): void {
     for (const waiter of lock.waiters) edge(graph, threadNode(graph, waiter), id, 'waits-for-lock', fieldLines(lock.evidence, 'waiters'));
   }
   for (const thread of graph.session.threads) {
-    for (const frame of thread.frames) {
+    for (const [index, frame] of thread.frames.entries()) {
       const fn = frame.function ?? '';
       let lock: LockEntity | undefined;
       if (ENTER_CRITICAL_SECTION.test(fn) || ACQUIRE_RESOURCE.test(fn)) lock = frame.args[0] ? byAddress.get(frame.args[0]) : undefined;
-      else if (MONITOR_ENTER.test(fn) && monitors.length === 1) lock = monitors[0];
+      else if (MONITOR_ENTER.test(fn)) lock = monitors.length === 1 ? monitors[0] : monitorByCaller(thread.frames, index, monitorsByType);
+      // x64 `kb` args are often not the lock, and `!cs -o`/`k` print none: if only one locked critical section is
+      // held by another thread, that is the one this thread waits for (the ABBA case: each owner waits on the other).
+      if (!lock && ENTER_CRITICAL_SECTION.test(fn)) lock = heldCriticalSections.onlyOneNotHeldBy(thread.key);
+      if (!lock && MONITOR_ENTER.test(fn)) lock = heldMonitors.onlyOneNotHeldBy(thread.key);
       if (lock && !lock.owners.some((owner) => owner.thread === thread.key)) {
         edge(graph, threadNode(graph, thread.key), lockId(lock), 'waits-for-lock', [frame.line]);
         break;
@@ -447,6 +463,68 @@ function addLockEdges(graph: WaitGraph): void {
         break;
       }
     }
+  }
+}
+
+/** Locks of one kind that are held, indexed so that each waiter's question costs no scan of them all. */
+class HeldLocks {
+  private readonly held: LockEntity[];
+  private readonly heldCountByOwner = new Map<string, number>();
+
+  constructor(locks: LockEntity[]) {
+    this.held = locks.filter((lock) => lock.locked !== false && lock.owners.length > 0);
+    for (const lock of this.held) {
+      for (const owner of new Set(lock.owners.map((entry) => entry.thread))) {
+        if (owner) this.heldCountByOwner.set(owner, (this.heldCountByOwner.get(owner) ?? 0) + 1);
+      }
+    }
+  }
+
+  /** The one held lock whose owners do not include `thread`, if there is exactly one. */
+  onlyOneNotHeldBy(thread: string): LockEntity | undefined {
+    if (this.held.length - (this.heldCountByOwner.get(thread) ?? 0) !== 1) return undefined;
+    return this.held.find((lock) => !lock.owners.some((owner) => owner.thread === thread));
+  }
+}
+
+/**
+ * `lock (this)`: the managed frame that called Monitor.Enter belongs to the type that `!syncblk` names as the
+ * owner of exactly one of the monitors (`Contoso.X.JournalWriter.Append(...)` and `Contoso.X.JournalWriter @ …`).
+ */
+function monitorByCaller(frames: StackFrame[], enterIndex: number, monitorsByType: Map<string, LockEntity[]>): LockEntity | undefined {
+  let caller: StackFrame | undefined;
+  for (let i = enterIndex + 1; i < frames.length && !caller; i++) {
+    const name = frames[i]!.function;
+    if (name && !MONITOR_ENTER.test(name) && !name.startsWith('[')) caller = frames[i];
+  }
+  const type = caller?.function ? MANAGED_METHOD_TYPE.exec(caller.function)?.[1] : undefined;
+  const matching = type ? monitorsByType.get(type) : undefined;
+  return matching?.length === 1 ? matching[0] : undefined;
+}
+
+const WAIT_FOR_ONE_HANDLE = /^(NtWaitForSingleObject|ZwWaitForSingleObject|WaitForSingleObject(Ex)?|WaitForSingleObjectEx)$/;
+const THREAD_OBJECT_TYPE = /^Thread(Object)?$/i;
+
+/**
+ * A wait on another thread (to exit, usually): in kernel output the wait object is that thread's address; in user
+ * mode the waiting frame's first argument is a handle that `!handle <h> f` showed to be a Thread.
+ */
+function addThreadWaitEdges(graph: WaitGraph): void {
+  const threadByHandle = new Map<string, { thread: string; line: number }>();
+  for (const handle of graph.session.handles) {
+    if (handle.thread && THREAD_OBJECT_TYPE.test(handle.objectType ?? '')) threadByHandle.set(handle.value, { thread: handle.thread, line: fieldLines(handle.evidence, 'thread')[0] ?? handle.evidence.lines[0]! });
+  }
+  for (const thread of graph.session.threads) {
+    if ((graph.edges.get(threadId(thread.key)) ?? []).length > 0) continue;
+    const waited = thread.waitObjects.find((object) => THREAD_OBJECT_TYPE.test(object.type) && object.address !== thread.key && graph.threads.has(object.address));
+    if (waited) {
+      edge(graph, threadNode(graph, thread.key), threadNode(graph, waited.address), 'waits-for-thread', fieldLines(thread.evidence, 'waitObjects').slice(0, 1));
+      continue;
+    }
+    if (threadByHandle.size === 0) continue;
+    const wait = thread.frames.find((frame) => WAIT_FOR_ONE_HANDLE.test(frame.function ?? '') && frame.args[0] !== undefined && threadByHandle.has(frame.args[0]));
+    const target = wait ? threadByHandle.get(wait.args[0]!)! : null;
+    if (wait && target && target.thread !== thread.key) edge(graph, threadNode(graph, thread.key), threadNode(graph, target.thread), 'waits-for-thread', [wait.line, target.line]);
   }
 }
 

@@ -14,8 +14,13 @@ export function mergeFrames(existing: StackFrame[], incoming: StackFrame[]): Sta
     const bySp = new Map<string, StackFrame>();
     for (const frame of [...existing, ...incoming]) {
       const known = bySp.get(frame.stackPointer!);
-      // Two printings of one frame: the one read first in the transcript, whatever the order of reading.
-      if (!known || frame.line < known.line) bySp.set(frame.stackPointer!, frame);
+      // Two printings of one frame: the one read first in the transcript, whatever the order of reading, with the
+      // arguments of whichever printing has them (`!cs -o` prints no args; the `~*kb` of the same stack does).
+      if (!known || frame.line < known.line) {
+        bySp.set(frame.stackPointer!, known && known.args.length > frame.args.length ? { ...frame, args: known.args } : frame);
+      } else if (frame.args.length > known.args.length) {
+        bySp.set(frame.stackPointer!, { ...known, args: frame.args });
+      }
     }
     // The stack grows down: the lowest stack pointer is the innermost frame, printed first.
     return [...bySp.values()].sort((a, b) => (a.stackPointer! < b.stackPointer! ? -1 : a.stackPointer! > b.stackPointer! ? 1 : 0));

@@ -13,6 +13,7 @@ import type {
   LockEntity,
   LockKind,
   PoolAllocationEntity,
+  HandleEntity,
   ProcessEntity,
   SessionModel,
   StackFrame,
@@ -56,6 +57,7 @@ export class SessionBuilder {
   readonly locks = new Map<string, LockEntity>();
   readonly bugchecks: BugcheckEntity[] = [];
   readonly poolAllocations = new Map<string, PoolAllocationEntity>();
+  readonly handles = new Map<string, HandleEntity>();
   /** Symbol → address, from `x module!symbol` output (used to name worker queues). */
   readonly symbols = new Map<string, Address>();
   readonly workQueueDumps: WorkQueueDump[] = [];
@@ -290,6 +292,15 @@ export class SessionBuilder {
     return allocation;
   }
 
+  handle(value: Address): HandleEntity {
+    let handle = this.handles.get(value);
+    if (!handle) {
+      handle = { kind: 'handle', value, objectType: null, thread: null, evidence: emptyEvidence() };
+      this.handles.set(value, handle);
+    }
+    return handle;
+  }
+
   finish(): SessionModel {
     unifyUserThreads(this);
     this.linkWorkItemsToQueues();
@@ -313,6 +324,7 @@ export class SessionBuilder {
       locks: finishAll(this.locks.values()),
       bugchecks: finishAll(this.bugchecks),
       poolAllocations: finishAll(this.poolAllocations.values()),
+      handles: finishAll(this.handles.values()),
     };
   }
 

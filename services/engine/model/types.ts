@@ -247,6 +247,18 @@ export interface PoolAllocationEntity {
   evidence: Evidence;
 }
 
+/** A handle as `!handle <h> f` showed it: its value in the process's table and the object it refers to. */
+export interface HandleEntity {
+  kind: 'handle';
+  /** The handle value, canonical like an address (`0000052c` → `52c`). */
+  value: Address;
+  /** `Thread`, `Event`, `Mutant`, `File`, … */
+  objectType: string | null;
+  /** For a Thread handle: the key of the thread it refers to. */
+  thread: string | null;
+  evidence: Evidence;
+}
+
 export interface CommandBlock {
   /** The command as typed (`!thread fffffa8073d3d770`); null for output found without its prompt. */
   command: string | null;
@@ -279,6 +291,7 @@ export interface SessionModel {
   locks: LockEntity[];
   bugchecks: BugcheckEntity[];
   poolAllocations: PoolAllocationEntity[];
+  handles: HandleEntity[];
 }
 
 export interface ParseWarning {
@@ -326,7 +339,8 @@ export type EntityCollectionName =
   | 'workItems'
   | 'locks'
   | 'bugchecks'
-  | 'poolAllocations';
+  | 'poolAllocations'
+  | 'handles';
 
 export const ENTITY_COLLECTIONS: readonly EntityCollectionName[] = [
   'processes',
@@ -340,4 +354,5 @@ export const ENTITY_COLLECTIONS: readonly EntityCollectionName[] = [
   'locks',
   'bugchecks',
   'poolAllocations',
+  'handles',
 ];

@@ -1,13 +1,14 @@
 import { mergeEvidence } from './evidence.ts';
 import { mergeFrames } from './merge-frames.ts';
 import { addUnique, addUniqueBy } from './lists.ts';
-import type { LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
+import type { HandleEntity, LockEntity, ProcessEntity, ThreadEntity } from './types.ts';
 
 /** The parts of a session under construction that hold thread keys. */
 export interface ThreadRegistry {
   threads: Map<string, ThreadEntity>;
   locks: Map<string, LockEntity>;
   processes: Map<string, ProcessEntity>;
+  handles: Map<string, HandleEntity>;
   debuggerThreadIds: Map<number, string>;
   currentThreadKey: string | null;
 }
@@ -32,6 +33,7 @@ export function unifyUserThreads(session: ThreadRegistry): void {
     for (const owner of lock.owners) owner.thread = rename(owner.thread);
     lock.waiters = [...new Set(lock.waiters.map((waiter) => rename(waiter)!))];
   }
+  for (const handle of session.handles.values()) handle.thread = rename(handle.thread);
   for (const process of session.processes.values()) process.threads = [...new Set(process.threads.map((key) => rename(key)!))];
   for (const [id, key] of session.debuggerThreadIds) session.debuggerThreadIds.set(id, rename(key)!);
   session.currentThreadKey = rename(session.currentThreadKey);

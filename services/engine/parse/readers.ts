@@ -2,6 +2,7 @@ import type { CommandReader, SectionReader } from './section.ts';
 import { alpcMessageSectionReader, alpcPortListSectionReader, alpcPortSectionReader } from './sections/alpc-sections.ts';
 import { analyzeReader } from './sections/analyze-section.ts';
 import { exqueueSectionReader } from './sections/exqueue-section.ts';
+import { handleReader } from './sections/handle-section.ts';
 import { irpFindReader, irpSectionReader } from './sections/irp-sections.ts';
 import { criticalSectionReader, eresourceSectionReader } from './sections/lock-sections.ts';
 import { dtReader, evaluateReader, memoryReader, symbolReader, workItemListReader } from './sections/memory-sections.ts';
@@ -46,6 +47,7 @@ export const COMMAND_READERS: readonly CommandReader[] = [
   evaluateReader,
   analyzeReader,
   irpFindReader,
+  handleReader,
   mexThreadReader,
   mexThreadListReader,
 ];

@@ -8,8 +8,10 @@ const RESOURCE_HEADER = /^Resource @ (?:(\S+) \()?(?:0x)?([0-9a-f`]{8,17})\)?\s*
 const OWNER_ENTRY = /([0-9a-f`]{8,17})-([0-9a-f]{1,4})(<\*>)?/gi;
 const ACTUAL_THREAD = /\*\*\* Actual Thread\s+([0-9a-f`]{8,17})/i;
 const OLD_OWNER = /^Thread = ([0-9a-f`]{8,17}), Count = ([0-9a-f]+)/i;
-const COUNT_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*=\s*(\S+)/;
+const COUNT_FIELD_NAME = /^[A-Za-z][A-Za-z ]*$/;
+const FIRST_TOKEN = /^\s*(\S+)/;
 const WAITER_ADDRESS = /^([0-9a-f`]{8,17})(?:\s|$)/i;
+const THREAD_ENTRY = /^[0-9a-f`]{8,17}-[0-9a-f]{1,4}(?:<\*>)?$/i;
 const CRITSEC_HEADER = /^CritSec\s+(\S+)\s+at\s+(?:0x)?([0-9a-f`]{1,17})$/i;
 const CS_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*(?:=\s*|\s{2,})(\S.*)?$/;
 const NOT_A_CRITICAL_SECTION = /^DebugInfo for CritSec at\s+(?:0x)?([0-9a-f`]{1,17}) does not point back/i;
@@ -82,6 +84,9 @@ export const eresourceSectionReader: SectionReader = {
 class EresourceSection implements Section {
   private waiting: 'exclusive' | 'shared' | null = null;
   private mexOwners: 'exclusive' | 'shared' | null = null;
+  private inThreads = false;
+  /** The `Threads:` list tags owners with `<*>`: untagged entries are shared waiters. */
+  private tagged = false;
 
   constructor(
     private readonly lock: LockEntity,
@@ -94,15 +99,16 @@ class EresourceSection implements Section {
     if (text.length === 0) return true;
     if (/^Threads:/i.test(text)) {
       this.waiting = null;
-      const entries = [...text.matchAll(OWNER_ENTRY)];
-      const actual = ACTUAL_THREAD.exec(text);
-      entries.forEach((match, index) => {
-        // `80ed0023-01<*> *** Actual Thread 80ed0020`: the owner field is tagged; the thread follows it.
-        const owner = actual && index === entries.length - 1 ? canonicalAddress(actual[1]!) : canonicalAddress(match[1]!);
-        if (owner && addOwner(lock, owner, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number)) this.context.session.thread(owner);
-      });
+      this.inThreads = true;
+      this.readThreadEntries(text, number);
       return true;
     }
+    // A long `Threads:` list wraps: the next lines hold only `address-count[<*>]` entries.
+    if (this.inThreads && isThreadEntryList(text)) {
+      this.readThreadEntries(text, number);
+      return true;
+    }
+    this.inThreads = false;
     const oldOwner = OLD_OWNER.exec(text);
     if (oldOwner) {
       const owner = canonicalAddress(oldOwner[1]!);
@@ -122,18 +128,26 @@ class EresourceSection implements Section {
     }
     if (this.mex) return this.acceptMex(text, number);
     if (this.waiting) {
+      let found = false;
       for (const token of text.split(/\s+/)) {
         const waiter = WAITER_ADDRESS.test(token) ? canonicalAddress(token) : null;
-        if (waiter) lock.waiters = addUnique(lock.waiters, waiter);
+        if (waiter) {
+          lock.waiters = addUnique(lock.waiters, waiter);
+          found = true;
+        }
       }
-      setField(lock, 'waiters', lock.waiters, number);
-      return true;
+      // `KD: Scanning for held locks…`, `N total locks…`: the waiter list has ended; not evidence of it.
+      if (found) {
+        setField(lock, 'waiters', lock.waiters, number);
+        return true;
+      }
+      this.waiting = null;
     }
     if (/IsOwnedExclusive/i.test(text)) setField(lock, 'exclusive', true, number);
-    const field = COUNT_FIELD.exec(text);
+    const field = countField(text);
     if (field) {
-      const value = parseDebuggerNumber(field[2]!);
-      switch (field[1]!.replace(/\s+/g, '').toLowerCase()) {
+      const value = parseDebuggerNumber(field[1]);
+      switch (field[0].replace(/\s+/g, '').toLowerCase()) {
         case 'contentioncount':
           setField(lock, 'contentionCount', value, number);
           break;
@@ -148,6 +162,30 @@ class EresourceSection implements Section {
       }
     }
     return true;
+  }
+
+  /**
+   * `Threads: ffff…1080-01<*> ffff…e080-01    ffff…9040-01`: only entries tagged `<*>` own the resource (the
+   * `!locks` documentation); untagged ones on the same list are threads waiting for shared access. A list with no
+   * tag at all (older layouts) is read as owners, as before.
+   */
+  private readThreadEntries(text: string, number: number): void {
+    const lock = this.lock;
+    const entries = [...text.matchAll(OWNER_ENTRY)];
+    const actual = ACTUAL_THREAD.exec(text);
+    if (entries.some((match) => match[3])) this.tagged = true;
+    entries.forEach((match, index) => {
+      // `80ed0023-01<*> *** Actual Thread 80ed0020`: the owner field is tagged; the thread follows it.
+      const thread = actual && index === entries.length - 1 ? canonicalAddress(actual[1]!) : canonicalAddress(match[1]!);
+      if (!thread) return;
+      if (this.tagged && !match[3]) {
+        lock.waiters = addUnique(lock.waiters, thread);
+        setField(lock, 'waiters', lock.waiters, number);
+        this.context.session.thread(thread);
+        return;
+      }
+      if (addOwner(lock, thread, Number.parseInt(match[2]!, 16), lock.exclusive !== false, number)) this.context.session.thread(thread);
+    });
   }
 
   /** `!mex.eresource`: `Exclusive owner:` / `Shared owners:` tables and waiter counts. */
@@ -320,4 +358,22 @@ class CriticalSectionSection implements Section {
     }
     return true;
   }
+}
+
+/** A line holding only `address-count[<*>]` entries: the continuation of a wrapped `Threads:` list. */
+function isThreadEntryList(text: string): boolean {
+  return text.split(/\s+/).every((token) => THREAD_ENTRY.test(token));
+}
+
+/**
+ * `Contention Count = 12`, `NumberOfSharedWaiters = 3`: the name and the first token after `=`. Found with
+ * `indexOf`, not one regular expression, whose lazy name before `\s*=` backtracks quadratically over long blank runs.
+ */
+function countField(text: string): [name: string, value: string] | null {
+  const equals = text.indexOf('=');
+  if (equals <= 0) return null;
+  const name = text.slice(0, equals).trimEnd();
+  if (!COUNT_FIELD_NAME.test(name)) return null;
+  const value = FIRST_TOKEN.exec(text.slice(equals + 1))?.[1];
+  return value === undefined ? null : [name, value];
 }

@@ -47,9 +47,9 @@ export const clrStackOwnerReader: SectionReader = {
 /** SOS `!threads`: debugger number, managed id, OS thread id of every managed thread. */
 export const clrThreadsReader: SectionReader = {
   name: 'clr-threads',
-  keys: ['ID'],
+  keys: ['ID', 'DBG'],
   start(line, context) {
-    if (!/^ID\s+OSID\s+ThreadOBJ/i.test(line.text)) return null;
+    if (!/^(?:DBG\s+)?ID\s+OSID\s+ThreadOBJ/i.test(line.text)) return null;
     context.understood();
     return {
       accept({ text, number }: Line): boolean {
