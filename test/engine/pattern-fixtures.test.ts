@@ -160,4 +160,25 @@ describe('hand-written transcripts of other shapes', () => {
     expect(verdict.verdict).toBe('no-hang');
     expect(verdict.findings).toEqual([]);
   });
+
+  it('`!irpfind`: thirty SCSI requests pending in a multipath DSM are the hang; sockets in AFD and pipe listens in Npfs are not', () => {
+    const verdict = verdictOf('irpfind-pending-in-dsm.txt');
+    expect(verdict.findings).toHaveLength(1);
+    expect(verdict.findings[0]).toMatchObject({ pattern: 'pending-irp', blamedModule: 'FabrikamDsm', confidence: 'high', rootBlocker: { kind: 'driver' } });
+  });
+
+  it('remote file I/O: profile reads pending in the SMB redirector name the file server and share', () => {
+    const [finding] = verdictOf('remote-file-io-profile-share.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'remote-file-io', blamedModule: 'mrxsmb' });
+    expect(finding!.summary).toContain('\\\\srv-files-02\\share');
+  });
+
+  it('a filter\'s own read pending in Ntfs is not blamed for every thread waiting somewhere in FltMgr', () => {
+    const findings = verdictOf('filter-irp-among-fltmgr-waiters.txt').findings;
+    const byModule = new Map(findings.map((finding) => [finding.blamedModule, finding]));
+    // The filter whose read waits in Ntfs, and the two other filters' own waits, each a finding of its own.
+    expect(byModule.get('ContosoFlt')).toMatchObject({ pattern: 'pending-irp', collateral: { threads: 0 } });
+    expect(byModule.get('LitwareAvFlt')).toMatchObject({ pattern: 'third-party-long-wait', collateral: { threads: 3 } });
+    expect(byModule.get('FabrikamBackupFlt')).toMatchObject({ pattern: 'third-party-long-wait', collateral: { threads: 2 } });
+  });
 });

@@ -25,7 +25,21 @@ export function derivedCopies(text: string): DerivedCopy[] {
     { name: 'blockquoted', bytes: Buffer.from(blockquote(text), 'utf8') },
     { name: 'prose removed', bytes: Buffer.from(withoutProse(text), 'utf8') },
     { name: 'blocks in reverse order', bytes: Buffer.from(reverseBlocks(text), 'utf8') },
+    { name: 'saved from a web page as HTML text (entities)', bytes: Buffer.from(htmlEscaped(text), 'utf8') },
+    { name: 'stamped with the time by a log viewer', bytes: Buffer.from(timestamped(text), 'utf8') },
+    { name: 'pasted into Markdown (underscores escaped)', bytes: Buffer.from(text.replace(/(?<=[\w!])_/g, '\\_'), 'utf8') },
   ];
+}
+
+export function htmlEscaped(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function timestamped(text: string): string {
+  return text
+    .split('\n')
+    .map((line, index) => `[10:${String(42 + Math.floor(index / 60) % 10).padStart(2, '0')}:${String(index % 60).padStart(2, '0')}.${String(index % 1000).padStart(3, '0')}] ${line}`)
+    .join('\n');
 }
 
 export function blockquote(text: string): string {

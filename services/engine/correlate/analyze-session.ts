@@ -152,7 +152,7 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
     const processes = new Set(threads.map((thread) => thread.process).filter((process) => process));
     extra.push({
       pattern,
-      summary: `${summarise(pattern, rootBlocker, blamed, graph, new Set(ids.slice(0, 1)), 1)}${threads.length > 1 ? ` ${threads.length - 1} other thread(s) are blocked at the same place.` : ''}`,
+      summary: `${summarise(pattern, rootBlocker, blamed, graph, new Set(ids.slice(0, 1)), 1)}${threads.length > 2 ? ` ${threads.length - 1} other threads are blocked at the same place.` : threads.length === 2 ? ' Another thread is blocked at the same place.' : ''}`,
       blamedModule: blamed,
       rootBlocker,
       cycle: null,
@@ -238,7 +238,7 @@ function describeFinding(graph: WaitGraph, session: SessionModel, root: string, 
     rootBlocker.frames = meaningfulFrames(firstVictimThread).slice(0, 8).map((frame) => frame.callSite);
   }
   // A lock that records no owner (an SRW lock, a pushlock) is blamed on the code that waits for it.
-  const blamedModule = cycle ? blameCycle(graph, cycle) : (blameRoot(graph, root) ?? (firstVictimThread ? blameThread(firstVictimThread) : null));
+  const blamedModule = cycle ? blameCycle(graph, cycle) : blameChain(graph, root, firstVictimThread);
   const nodesOnChain = new Set([steps[0]?.from, ...steps.map((step) => step.to)].filter((id): id is string => id !== undefined));
   const pattern = choosePattern(graph, session, nodesOnChain, rootBlocker, cycle, blamedModule);
   const victimThreads = victims.filter((id) => graph.nodes.get(id)!.kind === 'thread');
@@ -306,6 +306,19 @@ function blameRoot(graph: WaitGraph, id: string): string | null {
   return null;
 }
 
+/**
+ * The root's module; when the root is an OS driver holding the IRP a third-party module sent (a filter's own I/O
+ * pending in Ntfs), the third party, as everywhere a third-party module is preferred to an OS one.
+ */
+function blameChain(graph: WaitGraph, root: string, firstVictim: ThreadEntity | undefined): string | null {
+  const rootModule = blameRoot(graph, root);
+  const victimModule = firstVictim ? blameThread(firstVictim) : null;
+  if (rootModule === null) return victimModule;
+  // The redirector's pending I/O waits on the file server, not on the module that asked for the file.
+  const osDriverRoot = graph.nodes.get(root)!.kind === 'driver' && isOsModule(rootModule) && !isRemoteFileModule(rootModule);
+  return osDriverRoot && victimModule !== null && !isOsModule(victimModule) ? victimModule : rootModule;
+}
+
 function blameCycle(graph: WaitGraph, cycle: string[]): string | null {
   const blamed = cycle
     .sort()
@@ -333,7 +346,8 @@ const PATTERN_RULES: readonly PatternRule[] = [
   {
     id: 'pending-irp',
     applies: ({ graph, nodes, root, session }) =>
-      root.kind === 'driver' || (kinds(graph, nodes).has('bugcheck') && session.bugchecks.some((bugcheck) => bugcheck.code !== null && POWER_IRP_CODES.has(bugcheck.code))),
+      // An IRP pending in the redirector waits for the file server: that is remote file I/O, tried below.
+      (root.kind === 'driver' && !isRemoteFileModule(driverModule(root.id))) || (kinds(graph, nodes).has('bugcheck') && session.bugchecks.some((bugcheck) => bugcheck.code !== null && POWER_IRP_CODES.has(bugcheck.code))),
   },
   { id: 'orphaned-lock', applies: ({ graph, nodes, root }) => kinds(graph, nodes).has('lock') && root.kind === 'thread' && graph.undumped.has(root.id) },
   { id: 'lock-contention', applies: ({ graph, nodes }) => kinds(graph, nodes).has('lock') },
@@ -439,7 +453,7 @@ function surveysOf(session: SessionModel): string[] {
 function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null, graph: WaitGraph, nodes: Set<string>, victims: number): string {
   const module = blamed ?? 'an unknown module';
   const queue = [...nodes].map((id) => graph.nodes.get(id)!).find((node) => node.kind === 'work-queue');
-  const others = victims > 1 ? `; ${victims - 1} other waiting threads lead to it` : '';
+  const others = victims > 2 ? `; ${victims - 1} other waiting threads lead to it` : victims === 2 ? '; another waiting thread leads to it' : '';
   switch (pattern) {
     case 'deadlock':
       return `Deadlock: ${root.id.split(' <-> ').length} threads each hold a lock that another of them waits for (${module}).`;
@@ -455,8 +469,10 @@ function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null,
     case 'lock-contention':
       if (root.kind === 'lock') return `${victims} thread(s) wait for the ${root.label}, whose owner the transcript cannot show (${module}).`;
       return `A lock's owner, ${root.label}, is itself blocked in ${module}${others}.`;
-    case 'remote-file-io':
-      return `File I/O to a remote path is blocked in ${module}${others}.`;
+    case 'remote-file-io': {
+      const shares = remoteShares(graph, nodes);
+      return `File I/O to a remote path${shares.length > 0 ? ` (${shares.join(', ')})` : ''} is blocked in ${module}${others}.`;
+    }
     case 'alpc-wait-chain':
       return `An ALPC request waits on ${root.label}${root.kind === 'process' ? ', where no server thread has picked it up' : ''}${others}.`;
     case 'third-party-long-wait':
@@ -464,6 +480,25 @@ function summarise(pattern: PatternId, root: RootBlocker, blamed: string | null,
     default:
       return `${root.label} waits in ${module}${others}.`;
   }
+}
+
+/** `\srv-files-02\share\a\b.dat` → `\\srv-files-02\share`: the server and share of the chain's redirector IRPs. */
+function remoteShares(graph: WaitGraph, nodes: Set<string>): string[] {
+  const shares = new Set<string>();
+  for (const id of nodes) {
+    const thread = threadOf(graph, id);
+    const irp = graph.nodes.get(id)?.kind === 'irp' ? graph.index.irps.get(graph.nodes.get(id)!.ref) : undefined;
+    const irps = irp ? [irp] : (thread?.irps ?? []).map((address) => graph.index.irps.get(address));
+    for (const each of irps) {
+      for (const location of each?.stack ?? []) {
+        if (!location.file || !isRemoteFileModule(driverModule(location.driver ?? ''))) continue;
+        const name = graph.index.files.get(location.file)?.fileName;
+        const parts = (name ?? '').split('\\').filter((part) => part.length > 0 && !part.startsWith(';') && part !== 'Device' && part !== 'Mup');
+        if (parts.length >= 2) shares.add(`\\\\${parts[0]}\\${parts[1]}`);
+      }
+    }
+  }
+  return [...shares].sort().slice(0, 3);
 }
 
 const INTERRUPT_FRAMES = /^(KiInterruptDispatch\w*|KiCallInterruptServiceRoutine|KiInterruptSubDispatch\w*|HalpInterrupt\w*)$|Isr$|InterruptService|ServiceInterrupt/i;

@@ -18,6 +18,8 @@ const OS_MODULES = new Set(
     'wmiprvse', 'framedynos', 'framedyn', 'cimwin32', 'wbemcore', 'wbemcomn', 'wbemprox', 'wbemsvc', 'fastprox', 'wmisvc',
     'keyiso', 'ncrypt', 'ncryptprov', 'ncryptsslp', 'bcrypt', 'bcryptprimitives', 'crypt32', 'cryptsp', 'rsaenh', 'dpapi',
     'sspicli', 'sspisrv', 'samsrv', 'netlogon', 'kerberos', 'msv1_0', 'schannel', 'negoexts', 'gpsvc', 'userenv', 'profsvc',
+    // Shell and storage parts of Windows (WinDbg writes windows.storage.dll as windows_storage).
+    'windows_storage', 'shcore', 'propsys', 'cfgmgr32', 'setupapi', 'winsta', 'wtsapi32', 'dbghelp', 'dbgcore',
   ].map((name) => name.toLowerCase()),
 );
 
@@ -71,6 +73,13 @@ export function isFrameworkFrame(frame: FrameLike): boolean {
 export function driverModule(driver: string): string {
   const name = driver.slice(driver.lastIndexOf('\\') + 1);
   return name.replace(/\.(sys|dll|exe)$/i, '');
+}
+
+/** Layers of the I/O stack that every IRP passes through and that set a completion routine on each of them. */
+const PASS_THROUGH_LAYERS = new Set(['fltmgr', 'partmgr', 'volmgr', 'volmgrx', 'volsnap', 'classpnp', 'disk', 'mpio', 'storport', 'fvevol', 'iorate', 'wof']);
+
+export function isPassThroughLayer(module: string): boolean {
+  return PASS_THROUGH_LAYERS.has(module.toLowerCase().replace(/\.(sys|dll)$/, ''));
 }
 
 /** MUP, RDBSS and the SMB redirector and transport: a wait here is file I/O to a remote path. */

@@ -2,7 +2,7 @@ import { canonicalAddress } from '../address.ts';
 import { fieldLines } from '../model/evidence.ts';
 import { compareText } from '../compare-text.ts';
 import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
-import { driverModule, isDispatchFrame, isWaitFrame } from './os-modules.ts';
+import { driverModule, isDispatchFrame, isPassThroughLayer, isWaitFrame } from './os-modules.ts';
 
 export type NodeKind = 'thread' | 'process' | 'alpc-message' | 'irp' | 'driver' | 'work-queue' | 'lock' | 'bugcheck';
 
@@ -305,6 +305,9 @@ function addIrpEdges(graph: WaitGraph): void {
     if (!irp.pending || !issuer || issuer.indexOf('!') <= 0) continue;
     const issuerModule = issuer.slice(0, issuer.indexOf('!'));
     if (issuerModule.toLowerCase() === module.toLowerCase()) continue;
+    // A layer every I/O passes (FltMgr, partmgr, CLASSPNP) sets its routine on every IRP: it does not say who waits,
+    // and every thread blocked anywhere in that layer would be linked. Its waiter is the IRP's thread (`waits-for-irp`).
+    if (isPassThroughLayer(issuerModule)) continue;
     const group = `${issuerModule.toLowerCase()}>${driver}`;
     if (!sentBy.has(group)) sentBy.set(group, irp);
   }

@@ -23,7 +23,50 @@ export function hasWideSpaces(text: string): boolean {
   return WIDE_SPACE_TEST.test(text);
 }
 
-export function cleanLine(raw: string, into: CleanLine = { text: '', snip: false, quoted: false }, wideSpaces = true): CleanLine {
+/** A log viewer's clock before each line: `[10:42:07] `, `[10:42:07.123] `, `2024-03-12 10:42:07.123 `. */
+const TIMESTAMP_PREFIX = /^ {0,8}(?:\[\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,7})?\]|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,7})?(?:Z|[+-]\d{2}:?\d{2})?)(?:[ \t]|$)/;
+/** HTML entities a ticketing system or mail client writes for the characters of debugger output. */
+const HTML_ENTITY = /&(?:gt|lt|amp|quot|apos|nbsp|#39|#x27|#160);/gi;
+const ENTITY_TEXT: Record<string, string> = { '&gt;': '>', '&lt;': '<', '&amp;': '&', '&quot;': '"', '&apos;': "'", '&nbsp;': ' ', '&#39;': "'", '&#x27;': "'", '&#160;': ' ' };
+/**
+ * Markdown escapes inside a word (`nt!\_KTHREAD`, `mpio\!MPIOPathVerify`): debugger output never puts a backslash
+ * there; a path's `C:\_build` or `\\srv\_share` (after `:` or `\`) is left as it is.
+ */
+const MARKDOWN_ESCAPE = /(?<=[\w!])\\([_*!`#~|[\]<>])/g;
+
+/**
+ * Undoes what log viewers, HTML and Markdown editors did to a pasted line: a leading timestamp, HTML entities,
+ * Markdown escapes and `**bold**` around the whole line. A line with none of their marks is returned as it is.
+ */
+export function unpasteLine(raw: string): string {
+  let text = raw;
+  let indent = 0;
+  while (indent < 8 && text.charCodeAt(indent) === 32) indent++;
+  const first = text.charCodeAt(indent);
+  if (first === 91 /* [ */ || (first >= 48 && first <= 57)) {
+    const time = TIMESTAMP_PREFIX.exec(text);
+    if (time) text = text.slice(time[0].length);
+  }
+  if (text.indexOf('&') !== -1) text = text.replace(HTML_ENTITY, (entity) => ENTITY_TEXT[entity.toLowerCase()] ?? entity);
+  if (text.indexOf('\\') !== -1) text = text.replace(MARKDOWN_ESCAPE, '$1');
+  const bold = text.indexOf('**');
+  if (bold !== -1 && text.slice(0, bold).trim() === '') {
+    const end = text.trimEnd();
+    // Markdown bold hugs its text (`**1: kd> !thread**`); `**** DUMP OF ALL RESOURCE OBJECTS ****` is output.
+    const inner = end.slice(bold + 2, end.length - 2);
+    if (inner.length > 0 && end.endsWith('**') && isBoldEdge(inner.charCodeAt(0)) && isBoldEdge(inner.charCodeAt(inner.length - 1))) {
+      text = text.slice(0, bold) + inner;
+    }
+  }
+  return text;
+}
+
+function isBoldEdge(code: number): boolean {
+  return code !== 42 /* * */ && code !== 32 && code !== 9;
+}
+
+export function cleanLine(rawLine: string, into: CleanLine = { text: '', snip: false, quoted: false }, wideSpaces = true): CleanLine {
+  const raw = unpasteLine(rawLine);
   let start = 0;
   let quoted = false;
   const length = raw.length;
