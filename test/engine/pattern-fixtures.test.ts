@@ -181,4 +181,29 @@ describe('hand-written transcripts of other shapes', () => {
     expect(byModule.get('LitwareAvFlt')).toMatchObject({ pattern: 'third-party-long-wait', collateral: { threads: 3 } });
     expect(byModule.get('FabrikamBackupFlt')).toMatchObject({ pattern: 'third-party-long-wait', collateral: { threads: 2 } });
   });
+
+  it('bugcheck 0x9F/4: the thread holding the PnP lock waits for a START_DEVICE IRP pending in a bus driver', () => {
+    const [finding] = verdictOf('pnp-lock-9f-4-bus-driver.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'pending-irp', blamedModule: 'FabrikamVbus', confidence: 'high' });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['names', 'waits-for-irp', 'pending-in-driver']);
+  });
+
+  it('a manual crash of a hung server: two ERESOURCEs, each owner waiting for the other in LitwareBackup', () => {
+    const [finding] = verdictOf('manual-crash-eresource-deadlock.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'deadlock', blamedModule: 'LitwareBackup', confidence: 'high' });
+  });
+
+  it('bugcheck 0x133/1 in a miniport DPC: the clock interrupt that noticed the stall is not an interrupt storm', () => {
+    const [finding] = verdictOf('dpc-watchdog-133-miniport.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'cpu-dpc-stall', blamedModule: 'ContosoNdx64' });
+    expect(finding!.rootBlocker.frames.join(' ')).not.toMatch(/KeAccumulateTicks|KiInterruptDispatch/);
+    expect(finding!.missing.map((hop) => hop.command)).not.toContain('!idt');
+  });
+
+  it('no hang: a page fault (0x50) in a filter is a crash, and the summary says so; its idle system threads are not a hang', () => {
+    const verdict = verdictOf('crash-50-not-a-hang.txt');
+    expect(verdict.verdict).toBe('no-hang');
+    expect(verdict.summary).toMatch(/crashed with PAGE_FAULT_IN_NONPAGED_AREA \(0x50\) in FabrikamFltr/);
+    expect(verdict.findings).toEqual([]);
+  });
 });

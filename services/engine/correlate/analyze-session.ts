@@ -1,7 +1,7 @@
-import type { SessionModel, ThreadEntity } from '../model/types.ts';
+import type { SessionModel, StackFrame, ThreadEntity } from '../model/types.ts';
 import { compareText } from '../compare-text.ts';
 import { blameThread, meaningfulFrames } from './blame.ts';
-import { driverModule, isOsModule, isRemoteFileModule } from './os-modules.ts';
+import { driverModule, isDispatchFrame, isOsModule, isRemoteFileModule } from './os-modules.ts';
 import { stronglyConnectedComponents } from './strongly-connected.ts';
 import type { ChainStep, Confidence, Finding, MissingHop, PatternId, RootBlocker } from './verdict-types.ts';
 import { buildWaitGraph, isUndumped, threadId, threadNode, workRoutineOf, type GraphEdge, type WaitGraph } from './wait-graph.ts';
@@ -10,6 +10,17 @@ import { buildWaitGraph, isUndumped, threadId, threadNode, workRoutineOf, type G
 export const LONG_WAIT_MS = 60_000;
 const DPC_STALL_CODES = new Set([0x133, 0x101]);
 const POWER_IRP_CODES = new Set([0x9f]);
+/**
+ * Bugchecks that report a fault (an access violation, an exception, pool corruption), not a wait: a dump they took
+ * is a crash. Long waits seen in it are not why the system stopped. Manual crashes (0xE2, 0xDEADDEAD), NMIs (0x80)
+ * and the watchdogs (0x9F, 0x133, 0x101) are how hung systems are dumped, and are not in this list.
+ */
+export const CRASH_CODES = new Set([0x0a, 0x19, 0x1a, 0x1e, 0x3b, 0x50, 0x7e, 0x7f, 0x8e, 0xbe, 0xc2, 0xc5, 0xd1, 0xd5, 0xd6, 0xfc, 0x139, 0x13a, 0x1000007e, 0x1000008e]);
+
+/** The crash a session's dump was taken by, if its bugcheck is one. */
+export function crashBugcheck(session: SessionModel): SessionModel['bugchecks'][number] | undefined {
+  return session.bugchecks.find((bugcheck) => bugcheck.code !== null && CRASH_CODES.has(bugcheck.code));
+}
 
 interface Best {
   depth: number;
@@ -92,7 +103,10 @@ export function analyzeSession(session: SessionModel): Finding[] {
     if (!cycle && onlyShortWaits(graph, steps, victims)) continue; // a busy system, not a hung one
     findings.push(describeFinding(graph, session, root, steps, cycle, victims));
   }
-  findings.push(...isolatedLongWaits(graph, session, findings));
+  const isolated = isolatedLongWaits(graph, session, findings);
+  // In a crash dump, a thread waiting long with nothing linking it further is no evidence of a hang.
+  if (crashBugcheck(session)) for (const finding of isolated) finding.confidence = 'low';
+  findings.push(...isolated);
   for (const bugcheck of session.bugchecks) {
     if (bugcheck.code !== null && DPC_STALL_CODES.has(bugcheck.code)) findings.push(dpcStall(session, bugcheck));
   }
@@ -132,6 +146,7 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
     const blamed = blameThread(thread);
     const frames = meaningfulFrames(thread);
     if (frames.slice(0, 8).some((frame) => IDLE_LOOP_FRAMES.test(`${frame.module ?? ''}!${frame.function ?? ''}`))) continue;
+    if (isOwnWorkLoop(thread, frames)) continue;
     const remote = frames.slice(0, 3).some((frame) => isRemoteFileModule(frame.module));
     const thirdParty = blamed !== null && !isOsModule(blamed);
     if (!remote && !thirdParty) continue;
@@ -164,6 +179,16 @@ function isolatedLongWaits(graph: WaitGraph, session: SessionModel, findings: Fi
     });
   }
   return extra;
+}
+
+/**
+ * A thread a driver or program started for itself, waiting in its own loop for work: one or two frames of one
+ * module between the wait and the thread's start. Nothing waits on it here; a long wait there is how it idles.
+ */
+function isOwnWorkLoop(thread: ThreadEntity, meaningful: StackFrame[]): boolean {
+  if (meaningful.length === 0 || meaningful.length > 2 || meaningful.some((frame) => frame.module !== meaningful[0]!.module)) return false;
+  const after = thread.frames.indexOf(meaningful[meaningful.length - 1]!) + 1;
+  return after > 0 && after < thread.frames.length && isDispatchFrame(thread.frames[after]!);
 }
 
 /** Victims grouped by the module and the function where they wait, largest group first. */
@@ -502,12 +527,31 @@ function remoteShares(graph: WaitGraph, nodes: Set<string>): string[] {
 }
 
 const INTERRUPT_FRAMES = /^(KiInterruptDispatch\w*|KiCallInterruptServiceRoutine|KiInterruptSubDispatch\w*|HalpInterrupt\w*)$|Isr$|InterruptService|ServiceInterrupt/i;
+/** The clock tick that noticed the stall: every watchdog stack starts with it, whatever the processor was doing. */
+const CLOCK_TICK_FRAMES = /^(KeAccumulateTicks|KeClockInterruptNotify|HalpTimerClockInterrupt|HalpTimerClockIpiRoutine|KiUpdateRunTime|KiUpdateTime)$/;
+const INTERRUPT_ENTRY = /^KiInterruptDispatch\w*$/;
+
+/**
+ * The code the clock interrupt interrupted: the frames below the first interrupt entry after the tick. The tick's
+ * own `KiCallInterruptServiceRoutine`/`KiInterruptDispatch…` frames say nothing about an interrupt storm.
+ */
+function interruptedCode(frames: StackFrame[]): StackFrame[] {
+  const tick = frames.findIndex((frame) => frame.function !== null && CLOCK_TICK_FRAMES.test(frame.function));
+  if (tick < 0) return frames;
+  const entry = frames.findIndex((frame, index) => index > tick && frame.function !== null && INTERRUPT_ENTRY.test(frame.function));
+  return entry < 0 ? frames : frames.slice(entry + 1);
+}
 
 function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][number]): Finding {
   const image = bugcheck.fields['IMAGE_NAME'] ?? bugcheck.fields['MODULE_NAME'] ?? null;
   // An interrupt service routine on the stalled processor's stack: a storm of interrupts, not one long DPC.
-  const isr = bugcheck.frames.find((frame) => frame.function !== null && INTERRUPT_FRAMES.test(frame.function) && frame.module !== null && !isOsModule(frame.module));
-  const storm = bugcheck.frames.some((frame) => frame.function !== null && INTERRUPT_FRAMES.test(frame.function));
+  const interrupted = interruptedCode(bugcheck.frames);
+  const isr = interrupted.find((frame) => frame.function !== null && INTERRUPT_FRAMES.test(frame.function) && frame.module !== null && !isOsModule(frame.module));
+  // !analyze says which it found (`0x133_ISR_…` or `0x133_DPC_…`); otherwise an ISR in the interrupted code.
+  const bucket = bugcheck.fields['FAILURE_BUCKET_ID'] ?? '';
+  // A frame without symbols is known by its call site (`ContosoNicIsr+0x15b2`).
+  const storm = /^0x133_ISR_/i.test(bucket) || (!/^0x133_DPC_/i.test(bucket) && interrupted.some((frame) => INTERRUPT_FRAMES.test(frame.function ?? frame.callSite.replace(/\+0x[0-9a-f]+$/i, ''))));
+  const rootFrames = (interrupted.length > 0 ? interrupted : bugcheck.frames).slice(0, 8).map((frame) => frame.callSite);
   const named = image ? image.replace(/\.(sys|dll|exe)$/i, '') : null;
   const module = named ?? isr?.module ?? null;
   if (storm) {
@@ -515,7 +559,7 @@ function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][num
       pattern: 'interrupt-storm',
       summary: `${bugcheck.name ?? 'A watchdog'} (0x${bugcheck.code!.toString(16)}) with an interrupt service routine on the stalled processor: an interrupt storm${module ? ` from ${module}` : ''}.`,
       blamedModule: module,
-      rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
+      rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: rootFrames },
       cycle: null,
       chain: [],
       collateral: { threads: 0, processes: 0, groups: [] },
@@ -531,7 +575,7 @@ function dpcStall(session: SessionModel, bugcheck: SessionModel['bugchecks'][num
         ? `${bugcheck.name ?? 'CLOCK_WATCHDOG_TIMEOUT'} (0x101): a processor stopped taking clock interrupts${module ? `; ${module} is named` : ''}.`
         : `${bugcheck.name ?? 'DPC_WATCHDOG_VIOLATION'} (0x${bugcheck.code!.toString(16)}): a DPC or ISR ran too long at DISPATCH_LEVEL${module ? ` in ${module}` : ''}.`,
     blamedModule: module,
-    rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: bugcheck.frames.slice(0, 8).map((frame) => frame.callSite) },
+    rootBlocker: { kind: 'cpu', id: `bugcheck 0x${bugcheck.code!.toString(16)}`, label: bugcheck.name ?? 'CPU', process: null, waitedMs: null, frames: rootFrames },
     cycle: null,
     chain: [],
     collateral: { threads: 0, processes: 0, groups: [] },

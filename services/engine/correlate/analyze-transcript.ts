@@ -3,7 +3,7 @@ import type { TranscriptModel } from '../model/types.ts';
 import { parseTranscript, type ParseOptions } from '../parse-transcript.ts';
 import { forEachLine } from '../segment/lines.ts';
 import { signFinding } from '../signature/generate-signature.ts';
-import { analyzeSession } from './analyze-session.ts';
+import { analyzeSession, crashBugcheck } from './analyze-session.ts';
 import { VERDICT_SCHEMA, type Finding, type Verdict } from './verdict-types.ts';
 
 export interface Analysis {
@@ -32,8 +32,22 @@ export function judge(model: TranscriptModel): Verdict {
     const { text, hash, rulesVersion } = signFinding(finding);
     finding.signature = { text, hash, rulesVersion };
   }
-  const verdict = confident.length > 0 ? 'hang' : findings.length > 0 || suspended.length > 0 ? 'inconclusive' : 'no-hang';
-  return { schema: VERDICT_SCHEMA, verdict, summary: summarise(verdict, findings), findings: verdict === 'hang' ? confident : findings, notes };
+  const crashes = model.sessions.map(crashBugcheck).filter((bugcheck) => bugcheck !== undefined);
+  for (const crash of crashes) notes.push(`The dump was taken by a crash, not a hang: ${describeCrash(crash)}.`);
+  // A crash with nothing but low-confidence waits beside it: the crash is the answer, not an inconclusive hang.
+  const verdict = confident.length > 0 ? 'hang' : crashes.length > 0 ? 'no-hang' : findings.length > 0 || suspended.length > 0 ? 'inconclusive' : 'no-hang';
+  const crashed = verdict === 'no-hang' && crashes.length > 0;
+  const summary = crashed ? `Not a hang: the system crashed with ${describeCrash(crashes[0]!)}.` : summarise(verdict, findings);
+  // A no-hang verdict carries no findings (nothing to cluster); the waits seen beside the crash stay in the notes.
+  if (crashed) for (const finding of findings) notes.push(`Also seen, not counted as a hang: ${finding.summary}`);
+  return { schema: VERDICT_SCHEMA, verdict, summary, findings: verdict === 'hang' ? confident : crashed ? [] : findings, notes };
+}
+
+/** `PAGE_FAULT_IN_NONPAGED_AREA (0x50) in FabrikamFltr.sys (AV_R_INVALID_FabrikamFltr!unknown_function)`. */
+function describeCrash(bugcheck: TranscriptModel['sessions'][number]['bugchecks'][number]): string {
+  const image = bugcheck.fields['IMAGE_NAME'] ?? bugcheck.fields['MODULE_NAME'];
+  const bucket = bugcheck.fields['FAILURE_BUCKET_ID'];
+  return `${bugcheck.name ?? 'bugcheck'} (0x${bugcheck.code!.toString(16)})${image ? ` in ${image}` : ''}${bucket ? ` (${bucket})` : ''}`;
 }
 
 function summarise(verdict: Verdict['verdict'], findings: Finding[]): string {
