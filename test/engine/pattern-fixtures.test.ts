@@ -206,4 +206,43 @@ describe('hand-written transcripts of other shapes', () => {
     expect(verdict.summary).toMatch(/crashed with PAGE_FAULT_IN_NONPAGED_AREA \(0x50\) in FabrikamFltr/);
     expect(verdict.findings).toEqual([]);
   });
+
+  it('loader lock: DllMain holds it and waits for a lock of the thread that waits for it in LdrLoadDll', () => {
+    const verdict = verdictOf('loader-lock-dllmain-deadlock.txt');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'deadlock', blamedModule: 'ContosoHook', confidence: 'high' });
+    expect(finding!.rootBlocker.id.split(' <-> ').sort()).toEqual(['user:1d4c', 'user:b58']);
+    // `BLOCKING_THREAD: 0000000000000b58`, padded to 16 digits on x64, still names the thread.
+    expect(finding!.chain[0]).toMatchObject({ relation: 'names', to: 'thread:user:b58' });
+  });
+
+  it('a thread pool parked behind a request queue whose releasing thread waits on an SRW lock: FabrikamRpc', () => {
+    const [finding] = verdictOf('threadpool-srw-lock-fabrikamrpc.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'lock-contention', blamedModule: 'FabrikamRpc', rootBlocker: { kind: 'lock' } });
+  });
+
+  it('no hang: an idle GUI application (message loop, pool workers, RPC listener, timers)', () => {
+    const verdict = verdictOf('idle-gui-app.txt');
+    expect(verdict.verdict).toBe('no-hang');
+    expect(verdict.findings).toEqual([]);
+  });
+
+  it('Windows 7: a logon thread waits three hours on an ALPC reply from svchost, whose server thread waits in an authentication package', () => {
+    const [finding] = verdictOf('alpc-win7-auth-package.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'ContosoAuthPkg', confidence: 'high', rootBlocker: { id: 'fffffa8004d1a5a0' } });
+  });
+
+  it('Server 2003 LPC (`Waiting for reply to LPC MessageId`, `LPC Server thread working on message Id`): the server thread in FabrikamSvc, not the client', () => {
+    const [finding] = verdictOf('lpc-server-2003-x86.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'FabrikamSvc', rootBlocker: { id: 'ffffffff89c3e9a8' } });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-reply', 'served-by']);
+  });
+
+  it('`lkd>` with `!locks -v`: the waiter list printed after the owner\'s THREAD block still belongs to the resource; the owner waits on an IRP pending in the DLP driver', () => {
+    const verdict = verdictOf('live-kd-eresource-dlp-irp.txt');
+    expect(verdict.findings).toHaveLength(1);
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'pending-irp', blamedModule: 'LitwareDlp', confidence: 'high', collateral: { threads: 2 } });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-lock', 'owned-by', 'waits-for-irp', 'pending-in-driver']);
+  });
 });

@@ -284,6 +284,9 @@ function addIrpEdges(graph: WaitGraph): void {
     }
   }
   const workedDrivers = new Set<string>();
+  // A thread listed as waiting for a lock waits for the lock, not for work: it does not work for the driver.
+  const lockWaiters = new Set<string>();
+  for (const lock of graph.session.locks) for (const waiter of lock.waiters) lockWaiters.add(waiter);
   // One IRP stands for all IRPs a module sent to the same driver: threads of the module await it.
   const sentBy = new Map<string, IrpEntity>();
   for (const irp of graph.session.irps) {
@@ -296,6 +299,7 @@ function addIrpEdges(graph: WaitGraph): void {
       // Threads running the driver's code work for it (the IRP's own thread waits, it does not work).
       for (const thread of blockedRunning(graph, module)) {
         if (thread.irps.length > 0 && thread.irps.every((address) => graph.index.irps.get(address)?.currentDriver === irp.currentDriver)) continue;
+        if (lockWaiters.has(thread.key)) continue;
         const frames = framesOfModule(thread, module);
         edge(graph, driver, threadNode(graph, thread.key), 'worked-by', frames.map((frame) => frame.line));
       }
@@ -432,7 +436,8 @@ function addLockEdges(graph: WaitGraph): void {
   const byAddress = new Map<string, LockEntity>();
   for (const lock of graph.session.locks) byAddress.set(lock.address, lock);
   const monitors = graph.session.locks.filter((lock) => lock.lockKind === 'monitor' && lock.locked !== false);
-  const heldCriticalSections = new HeldLocks(graph.session.locks.filter((lock) => lock.lockKind === 'critical-section'));
+  // The loader lock is a critical section too: a thread in LdrLoadDll waits for it like any other.
+  const heldCriticalSections = new HeldLocks(graph.session.locks.filter((lock) => lock.lockKind === 'critical-section' || lock.lockKind === 'loader-lock'));
   const heldMonitors = new HeldLocks(monitors);
   const monitorsByType = new Map<string, LockEntity[]>();
   for (const monitor of monitors) {
@@ -537,7 +542,9 @@ function blockingThreadKey(graph: WaitGraph, value: string | undefined): string 
   if (!token) return null;
   const address = canonicalAddress(token);
   if (address && graph.threads.has(address)) return address;
-  const tid = /^(?:0x)?[0-9a-f]{1,8}$/i.test(token) ? Number.parseInt(token.replace(/^0x/i, ''), 16) : Number.NaN;
+  // x64 `!analyze -hang` pads the id to 16 digits (`0000000000000b58`).
+  const digits = token.replace(/^0x/i, '').replace(/^0+/, '') || '0';
+  const tid = /^[0-9a-f]{1,8}$/i.test(digits) ? Number.parseInt(digits, 16) : Number.NaN;
   const user = Number.isNaN(tid) ? undefined : graph.session.threads.find((thread) => thread.address === null && thread.tid === tid);
   return user?.key ?? null;
 }

@@ -4,7 +4,7 @@ import { analyzeReader } from './sections/analyze-section.ts';
 import { exqueueSectionReader } from './sections/exqueue-section.ts';
 import { handleReader } from './sections/handle-section.ts';
 import { irpFindReader, irpSectionReader } from './sections/irp-sections.ts';
-import { criticalSectionReader, eresourceSectionReader } from './sections/lock-sections.ts';
+import { criticalSectionReader, eresourceSectionReader, eresourceWaitersReader } from './sections/lock-sections.ts';
 import { dtReader, evaluateReader, memoryReader, symbolReader, workItemListReader } from './sections/memory-sections.ts';
 import { mexThreadListReader, mexThreadReader } from './sections/mex-sections.ts';
 import { poolSectionReader } from './sections/pool-section.ts';
@@ -28,6 +28,7 @@ export const HEADER_READERS: readonly SectionReader[] = [
   irpSectionReader,
   irpFindReader,
   eresourceSectionReader,
+  eresourceWaitersReader,
   criticalSectionReader,
   stacksSectionReader,
   exqueueSectionReader,

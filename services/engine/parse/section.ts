@@ -1,6 +1,6 @@
 import type { SessionBuilder } from '../model/session-builder.ts';
 import type { CommandInfo } from './command.ts';
-import type { ProcessEntity, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
+import type { LockEntity, ProcessEntity, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
 
 export interface Line {
   /** The line with indentation, blockquotes and annotations removed. */
@@ -16,6 +16,8 @@ export interface ParseContext {
   focusThread: ThreadEntity | null;
   focusProcess: ProcessEntity | null;
   focusQueue: WorkQueueEntity | null;
+  /** The last `Resource @` of this block: `!locks -v` prints its waiter list after the owners' `THREAD` blocks. */
+  focusLock?: LockEntity | null;
   /** Line of the current block's prompt (0 for output without one). */
   blockLine: number;
   /** Objects the debugger said, in this block, are not what was asked for: their fields here are garbage. */

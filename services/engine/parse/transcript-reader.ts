@@ -203,6 +203,7 @@ export class TranscriptReader {
     this.context.focusThread = null;
     this.context.focusProcess = null;
     this.context.focusQueue = null;
+    this.context.focusLock = null;
   }
 
   private readOutputLine(line: Line): void {

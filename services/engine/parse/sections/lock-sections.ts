@@ -11,6 +11,7 @@ const OLD_OWNER = /^Thread = ([0-9a-f`]{8,17}), Count = ([0-9a-f]+)/i;
 const COUNT_FIELD_NAME = /^[A-Za-z][A-Za-z ]*$/;
 const FIRST_TOKEN = /^\s*(\S+)/;
 const WAITER_ADDRESS = /^([0-9a-f`]{8,17})(?:\s|$)/i;
+const WAITERS_HEADER = /^Threads Waiting On (Exclusive|Shared) Access/i;
 const THREAD_ENTRY = /^[0-9a-f`]{8,17}-[0-9a-f]{1,4}(?:<\*>)?$/i;
 const CRITSEC_HEADER = /^CritSec\s+(\S+)\s+at\s+(?:0x)?([0-9a-f`]{1,17})$/i;
 const CS_FIELD = /^([A-Za-z][A-Za-z ]*?)\s*(?:=\s*|\s{2,})(\S.*)?$/;
@@ -76,8 +77,27 @@ export const eresourceSectionReader: SectionReader = {
       setField(lock, 'exclusive', false, line.number);
       setField(lock, 'locked', true, line.number);
     }
+    context.focusLock = mex ? null : lock;
     context.understood();
     return new EresourceSection(lock, context, mex !== null);
+  },
+};
+
+/**
+ * `!locks -v` prints each owner's full `THREAD` block (and stack) before `Threads Waiting On … Access:`, so the
+ * waiter list arrives after the resource's section has given way to the thread's: it belongs to the last resource.
+ */
+export const eresourceWaitersReader: SectionReader = {
+  name: 'eresource-waiters',
+  keys: ['Threads'],
+  start(line, context) {
+    const lock = context.focusLock;
+    if (!lock) return null;
+    const waiting = WAITERS_HEADER.exec(line.text);
+    if (!waiting) return null;
+    const section = new EresourceSection(lock, context, false);
+    section.accept(line);
+    return section;
   },
 };
 

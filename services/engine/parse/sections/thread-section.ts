@@ -10,6 +10,10 @@ const WAIT_OBJECT = /^([0-9a-f`]{8,17})\s+([A-Za-z][A-Za-z]*)(?:\s|$)/i;
 const IRP_LIST_ENTRY = /^([0-9a-f`]{8,17}):\s+\(/i;
 const ALPC_WAIT =
   /^Waiting for reply to ALPC Message\s+([0-9a-f`]{8,17})(?:\s*:\s*queued at port\s+([0-9a-f`]{8,17})?)?(?:\s*:\s*owned by process\s+([0-9a-f`]{8,17}))?/i;
+/** Pre-Vista LPC: `Waiting for reply to LPC MessageId 0001a2f4:` and `LPC Server thread working on message Id 1a2f4`. */
+const LPC_WAIT = /^Waiting for reply to LPC MessageId\s+([0-9a-f]{1,8})\b/i;
+const LPC_SERVER = /^LPC Server thread working on message Id\s+([0-9a-f]{1,8})\b/i;
+const lpcMessageKey = (id: string) => `lpc:${Number.parseInt(id, 16).toString(16)}`;
 const OWNING_PROCESS = /^Owning Process\s+([0-9a-f`]{8,17})(?:\s+Image:\s+(\S.*))?$/i;
 const ATTACHED_PROCESS = /^Attached Process\s+(\S+)/i;
 const WAIT_START = /^Wait Start TickCount\s+(\d+)(?:\s+Ticks:\s+(\d+)(?:\s+\(([\d:.]+)\))?)?/i;
@@ -99,6 +103,16 @@ class ThreadSection implements Section {
           if (!this.readAlpcWait(text, number) || !/owned by process\s+\S/i.test(text)) this.wrappedAlpcWait = text;
           return true;
         }
+        if (text.startsWith('Waiting for reply to LPC')) {
+          const lpc = LPC_WAIT.exec(text);
+          if (lpc) {
+            const message = lpcMessageKey(lpc[1]!);
+            setField(thread, 'alpcWait', { message, port: null, ownerProcess: null }, number);
+            this.pastWaitBlock = true;
+            setField(this.context.session.alpcMessage(message), 'waitingThread', thread.address, number);
+          }
+          return true;
+        }
         return this.readWaitTimes(text, number) || this.readStartAddress(text, number);
       case 73: // I
         if (text === 'IRP List:') {
@@ -138,6 +152,12 @@ class ThreadSection implements Section {
         const suspend = SUSPEND_COUNT.exec(text);
         if (suspend) setField(thread, 'suspendCount', Number(suspend[1]), number);
         else this.readStartAddress(text, number);
+        return true;
+      }
+      case 76: {
+        // L
+        const served = LPC_SERVER.exec(text);
+        if (served) setField(this.context.session.alpcMessage(lpcMessageKey(served[1]!)), 'serverThread', thread.address, number);
         return true;
       }
       case 75: // K
