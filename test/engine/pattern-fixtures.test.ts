@@ -232,10 +232,13 @@ describe('hand-written transcripts of other shapes', () => {
     expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'ContosoAuthPkg', confidence: 'high', rootBlocker: { id: 'fffffa8004d1a5a0' } });
   });
 
-  it('Server 2003 LPC (`Waiting for reply to LPC MessageId`, `LPC Server thread working on message Id`): the server thread in FabrikamSvc, not the client', () => {
+  it('Server 2003 LPC (`Waiting for reply to LPC MessageId`, `LPC Server thread working on message Id`): the server thread in FabrikamSvc waits on a mutant its queue thread owns', () => {
     const [finding] = verdictOf('lpc-server-2003-x86.txt').findings;
-    expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'FabrikamSvc', rootBlocker: { id: 'ffffffff89c3e9a8' } });
-    expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-reply', 'served-by']);
+    expect(finding).toMatchObject({ pattern: 'alpc-wait-chain', blamedModule: 'FabrikamSvc', rootBlocker: { id: 'ffffffff89c41b40' } });
+    expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-reply', 'served-by', 'waits-for-thread']);
+    expect(finding!.chain[2]!.evidence[0]!.text).toContain('Mutant - owning thread 89c41b40');
+    // The system-call transition frames of x86 (KiFastCallEntry, KiFastSystemCallRet) say how it waits, not why.
+    expect(finding!.rootBlocker.frames[0]).toBe('FabrikamSvc!CSpoolQueue::WaitForPrinterReady+0x41');
   });
 
   it('`lkd>` with `!locks -v`: the waiter list printed after the owner\'s THREAD block still belongs to the resource; the owner waits on an IRP pending in the DLP driver', () => {

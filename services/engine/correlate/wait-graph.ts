@@ -1,7 +1,7 @@
 import { canonicalAddress } from '../address.ts';
 import { fieldLines } from '../model/evidence.ts';
 import { compareText } from '../compare-text.ts';
-import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WorkQueueEntity } from '../model/types.ts';
+import type { IrpEntity, LockEntity, SessionModel, StackFrame, ThreadEntity, WaitObject, WorkQueueEntity } from '../model/types.ts';
 import { driverModule, isDispatchFrame, isPassThroughLayer, isWaitFrame } from './os-modules.ts';
 
 export type NodeKind = 'thread' | 'process' | 'alpc-message' | 'irp' | 'driver' | 'work-queue' | 'lock' | 'bugcheck';
@@ -524,9 +524,11 @@ function addThreadWaitEdges(graph: WaitGraph): void {
   }
   for (const thread of graph.session.threads) {
     if ((graph.edges.get(threadId(thread.key)) ?? []).length > 0) continue;
-    const waited = thread.waitObjects.find((object) => THREAD_OBJECT_TYPE.test(object.type) && object.address !== thread.key && graph.threads.has(object.address));
+    // A thread object waited for, or the thread that owns a mutant waited for.
+    const waitedThread = (object: WaitObject): string | null => (THREAD_OBJECT_TYPE.test(object.type) ? object.address : (object.owner ?? null));
+    const waited = thread.waitObjects.map(waitedThread).find((key) => key !== null && key !== thread.key && graph.threads.has(key));
     if (waited) {
-      edge(graph, threadNode(graph, thread.key), threadNode(graph, waited.address), 'waits-for-thread', fieldLines(thread.evidence, 'waitObjects').slice(0, 1));
+      edge(graph, threadNode(graph, thread.key), threadNode(graph, waited), 'waits-for-thread', fieldLines(thread.evidence, 'waitObjects').slice(0, 1));
       continue;
     }
     if (threadByHandle.size === 0) continue;

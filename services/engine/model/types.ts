@@ -45,6 +45,8 @@ export type ThreadState = 'waiting' | 'running' | 'ready' | 'standby' | 'termina
 export interface WaitObject {
   address: Address;
   type: string;
+  /** A mutant's owner (`Mutant - owning thread 89c41b40`), or null. */
+  owner?: Address | null;
 }
 
 export interface AlpcWait {

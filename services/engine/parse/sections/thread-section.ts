@@ -7,6 +7,7 @@ import { matchThreadHeader, readThreadState } from './thread-header.ts';
 import { parseTicksDuration } from './wait-duration.ts';
 
 const WAIT_OBJECT = /^([0-9a-f`]{8,17})\s+([A-Za-z][A-Za-z]*)(?:\s|$)/i;
+const MUTANT_OWNER = /owning thread\s+([0-9a-f`]{8,17})/i;
 const IRP_LIST_ENTRY = /^([0-9a-f`]{8,17}):\s+\(/i;
 const ALPC_WAIT =
   /^Waiting for reply to ALPC Message\s+([0-9a-f`]{8,17})(?:\s*:\s*queued at port\s+([0-9a-f`]{8,17})?)?(?:\s*:\s*owned by process\s+([0-9a-f`]{8,17}))?/i;
@@ -92,7 +93,9 @@ class ThreadSection implements Section {
       const waitObject = isHexDigit(first) ? WAIT_OBJECT.exec(text) : null;
       if (waitObject) {
         const address = canonicalAddress(waitObject[1]!);
-        if (address) setField(thread, 'waitObjects', addUniqueBy(thread.waitObjects, { address, type: waitObject[2]! }, byAddress), number);
+        const owner = waitObject[2] === 'Mutant' ? MUTANT_OWNER.exec(text) : null;
+        const waited = { address: address!, type: waitObject[2]!, ...(owner ? { owner: canonicalAddress(owner[1]!) } : {}) };
+        if (address) setField(thread, 'waitObjects', addUniqueBy(thread.waitObjects, waited, byAddress), number);
         return true;
       }
       if (MAY_HOLD_STATE.test(text) && readThreadState(thread, text, number)) return true;
