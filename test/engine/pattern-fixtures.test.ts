@@ -248,4 +248,29 @@ describe('hand-written transcripts of other shapes', () => {
     expect(finding).toMatchObject({ pattern: 'pending-irp', blamedModule: 'LitwareDlp', confidence: 'high', collateral: { threads: 2 } });
     expect(finding!.chain.map((step) => step.relation)).toEqual(['waits-for-lock', 'owned-by', 'waits-for-irp', 'pending-in-driver']);
   });
+
+  it('a WER hang dump of w3wp: thread 23 holds the monitor 28 threads wait for while it blocks in a web request of Contoso.Pricing', () => {
+    const [finding] = verdictOf('wer-hang-monitor-held-across-io.txt').findings;
+    // The P/Invoke stub of .NET Framework (DomainNeutralILStubClass) is the runtime's, not the application's.
+    expect(finding).toMatchObject({ pattern: 'lock-contention', blamedModule: 'Contoso', rootBlocker: { id: 'user:1f4c' }, collateral: { threads: 27 } });
+  });
+
+  it('the same in a `dotnet-dump analyze` session: `> clrthreads`, `> syncblk`, `> clrstack -all` are commands, not quotes', () => {
+    const verdict = verdictOf('dotnet-dump-monitor-held-across-io.txt');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'lock-contention', blamedModule: 'Contoso', rootBlocker: { id: 'user:2e' }, collateral: { threads: 27 } });
+    expect(finding!.rootBlocker.frames.length).toBeGreaterThan(0);
+  });
+
+  it('Server 2019, `!exqueue 6`: the seed\'s story on per-node queues (ALPC ×3 → mrxsmb IRP → Critical queue starved by LitwareMpDsm)', () => {
+    const [finding] = verdictOf('exqueue-win2019-chain-to-dsm.txt').findings;
+    expect(finding).toMatchObject({ pattern: 'worker-queue-starvation', blamedModule: 'LitwareMpDsm', confidence: 'high', rootBlocker: { id: 'ffffa50e1b9d2080' } });
+  });
+
+  it('the same read through `dt nt!_EX_WORK_QUEUE` / `_KPRIQUEUE` (per-node queues, `dt -a` list rows) and `!list`', () => {
+    const verdict = verdictOf('ex-work-queue-dt-win2019-dsm.txt');
+    const [finding] = verdict.findings;
+    expect(finding).toMatchObject({ pattern: 'worker-queue-starvation', blamedModule: 'LitwareMpDsm', confidence: 'high', rootBlocker: { id: 'ffffa50e1b9d2080' } });
+    expect(finding!.signature!.text).toBe(verdictOf('exqueue-win2019-chain-to-dsm.txt').findings[0]!.signature!.text);
+  });
 });

@@ -24,7 +24,7 @@ const OS_MODULES = new Set(
 );
 
 /** Managed namespaces of the runtime: frames there are framework, not the application's code. */
-const FRAMEWORK_NAMESPACES = ['System.', 'Microsoft.', 'DynamicClass.', '[', 'ILStubClass.'];
+const FRAMEWORK_NAMESPACES = ['System.', 'Microsoft.', 'DynamicClass.', '[', 'ILStubClass.', 'DomainNeutralILStubClass.', 'Interop+', 'Interop.'];
 
 /** Frames that only wait, switch or dispatch: they say how a thread waits, not why. */
 const WAIT_FUNCTIONS =

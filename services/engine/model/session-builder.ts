@@ -27,6 +27,8 @@ export interface WorkQueueDump {
   key: string;
   expression: AddressExpression;
   entryListOffset: number | null;
+  /** Windows 10+ per-node `_EX_WORK_QUEUE`/`_KPRIQUEUE`: not an element of the legacy ExWorkerQueue array. */
+  perNode?: boolean;
   /** The `dt` command's line: the evidence when the dump printed no field. */
   line: number;
 }

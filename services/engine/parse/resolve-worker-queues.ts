@@ -25,7 +25,7 @@ export function resolveWorkerQueues(session: SessionBuilder): void {
       const [line] = fieldLines(queue.evidence, 'entryListFlink');
       setField(queue, 'hasPendingItems', queue.entryListFlink !== head || queue.entryListBlink !== head, line ?? firstLine);
     }
-    const slot = base ? locateInWorkerQueueArray(base, address) : null;
+    const slot = base && !dump.perNode ? locateInWorkerQueueArray(base, address) : null;
     if (slot?.field === 'queue') renameQueue(session, queue, slot.name);
   }
   if (!base) return;

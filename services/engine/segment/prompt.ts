@@ -15,6 +15,22 @@ export interface Prompt {
 const KERNEL_PROMPT = /^(?:(\d{1,4}):\s?)?(l?kd)(?::[a-z0-9_]{1,10})?>\s*/i;
 const USER_PROMPT = /^(\d{1,4}):(\d{1,5})(?::([a-z0-9_]{1,10}))?>\s*/i;
 const BARE_EXTENSION_COMMAND = /^!(?:[a-z][\w]{0,30}\.)?[a-z][\w]{0,30}(?:\s|$)/i;
+/**
+ * SOS commands as typed at the `> ` prompt of `dotnet-dump analyze` (no `!`). The same `> ` is a blockquote, so a
+ * quoted line is a command only when its first word is one of these and every other word is an option or a number.
+ */
+const SOS_REPL_COMMANDS = new Set([
+  'clrthreads', 'threads', 'syncblk', 'clrstack', 'dumpstack', 'eestack', 'threadpool', 'dumpheap', 'dumpobj', 'do',
+  'gcroot', 'printexception', 'pe', 'dumpasync', 'setthread', 'dumpdelegate', 'dso', 'dumpstackobjects', 'parallelstacks', 'pstacks',
+]);
+const SOS_REPL_ARGUMENT = /^(?:-{1,2}[a-z][\w-]{0,30}|0x[0-9a-f`]{1,17}|[0-9a-f`]{8,17}|\d{1,10})$/i;
+
+function sosReplCommand(text: string): boolean {
+  const words = text.split(' ');
+  if (!SOS_REPL_COMMANDS.has(words[0]!.toLowerCase())) return false;
+  for (let i = 1; i < words.length; i++) if (words[i] !== '' && !SOS_REPL_ARGUMENT.test(words[i]!)) return false;
+  return true;
+}
 
 function indexOfWithin(text: string, code: number, limit: number): number {
   const end = Math.min(text.length, limit);
@@ -44,6 +60,9 @@ export function parsePrompt(text: string, quoted: boolean): Prompt | null {
   }
   if (quoted && text.length <= 200 && text.charCodeAt(0) === 33 /* ! */ && BARE_EXTENSION_COMMAND.test(text)) {
     return { prompt: '', mode: 'kernel', debugger: 'unknown', command: text.trim() };
+  }
+  if (quoted && text.length <= 120 && sosReplCommand(text)) {
+    return { prompt: '>', mode: 'user', debugger: 'unknown', command: text.trim() };
   }
   return null;
 }

@@ -10,6 +10,8 @@ import type { CommandReader, Line, ParseContext, Section } from '../section.ts';
 import { layoutFor } from './worker-queue-layout.ts';
 
 const DT_FIELD = /^\+0x([0-9a-f]{1,5})\s+([A-Za-z_]\w*)\s*:\s*(.*)$/i;
+/** `dt -a` rows of an array field: `[13] _LIST_ENTRY [ 0x… - 0x… ]` (the KPRIQUEUE's per-priority lists). */
+const ARRAY_ROW = /^\[(\d{1,3})\]\s+_LIST_ENTRY\s/;
 const LIST_ENTRY_VALUE = /\[\s*(?:0x)?([0-9a-f`]{8,17})\s*-\s*(?:0x)?([0-9a-f`]{8,17})\s*\]/i;
 const UNICODE_STRING_VALUE = /"((?:[^"\\]|\\.){0,4096})"/;
 const MEMORY_LINE = /^([0-9a-f`]{8,17})\s+(\S.*)$/i;
@@ -26,11 +28,12 @@ export const dtReader: CommandReader = {
     const type = (args[0] ?? '').toLowerCase();
     const expression = args[1] ? parseAddressExpression(args[1]) : null;
     if (!expression) return new IgnoredSection();
-    if (type.endsWith('_kqueue') || type.endsWith('_ex_work_queue')) {
-      noteWorkerQueueBaseCandidate(context, expression);
+    const priQueue = type.endsWith('_kpriqueue');
+    if (type.endsWith('_kqueue') || type.endsWith('_ex_work_queue') || priQueue) {
+      if (!priQueue) noteWorkerQueueBaseCandidate(context, expression);
       // Which queue this is depends on where nt!ExWorkerQueue is, which a later block may say: resolved at the end.
       const key = `kqueue:${args[1]!.toLowerCase()}`;
-      const dump: WorkQueueDump = { key, expression, entryListOffset: null, line: context.blockLine };
+      const dump: WorkQueueDump = { key, expression, entryListOffset: null, line: context.blockLine, perNode: priQueue };
       context.session.workQueueDumps.push(dump);
       return new WorkQueueDtSection(context.session.workQueue(key), dump, context);
     }
@@ -58,6 +61,9 @@ class IgnoredSection implements Section {
 }
 
 class WorkQueueDtSection implements Section {
+  /** Offset of an `EntryListHead : [32] _LIST_ENTRY` whose rows `dt -a` prints below it. */
+  private arrayOffset: number | null = null;
+
   constructor(
     private readonly queue: WorkQueueEntity,
     private readonly dump: WorkQueueDump,
@@ -65,16 +71,24 @@ class WorkQueueDtSection implements Section {
   ) {}
 
   accept({ text, number }: Line): boolean {
+    if (this.arrayOffset !== null && text.charCodeAt(0) === 91 /* [ */) return this.readArrayRow(text, number);
     const field = text.charCodeAt(0) === 43 /* + */ ? DT_FIELD.exec(text) : null;
     if (!field) return true;
+    this.arrayOffset = null;
     const queue = this.queue;
     addEvidenceLine(queue.evidence, number);
     this.context.understood();
     const value = field[3]!.trim();
     switch (field[2]) {
+      case 'WorkPriQueue':
+        this.markPerNode();
+        break;
       case 'EntryListHead': {
         const links = LIST_ENTRY_VALUE.exec(value);
-        if (!links) break;
+        if (!links) {
+          this.arrayOffset = Number.parseInt(field[1]!, 16);
+          break;
+        }
         const flink = canonicalAddress(links[1]!);
         const blink = canonicalAddress(links[2]!);
         setField(queue, 'entryListFlink', flink, number);
@@ -98,6 +112,34 @@ class WorkQueueDtSection implements Section {
       default:
         break;
     }
+    return true;
+  }
+
+  /** A Windows 10+ queue (`WorkPriQueue : _KPRIQUEUE`) sits per node: its address says nothing of its type. */
+  private markPerNode(): void {
+    if (this.dump.perNode) return;
+    this.dump.perNode = true;
+    const base = canonicalAddress(this.dump.expression.base);
+    const candidates = this.context.session.workerQueueBaseCandidates;
+    const index = base ? candidates.lastIndexOf(base) : -1;
+    if (index !== -1) candidates.splice(index, 1);
+  }
+
+  /** One per-priority list of a KPRIQUEUE: a non-empty one holds the queue's pending items. */
+  private readArrayRow(text: string, number: number): boolean {
+    const row = ARRAY_ROW.exec(text);
+    const links = row ? LIST_ENTRY_VALUE.exec(text) : null;
+    if (!row || !links) return true;
+    this.context.understood();
+    const flink = canonicalAddress(links[1]!);
+    const blink = canonicalAddress(links[2]!);
+    if (!flink || flink === blink) return true;
+    const queue = this.queue;
+    addEvidenceLine(queue.evidence, number);
+    setField(queue, 'entryListFlink', flink, number);
+    setField(queue, 'entryListBlink', blink, number);
+    this.dump.entryListOffset = this.arrayOffset! + Number(row[1]) * 0x10;
+    setField(queue, 'hasPendingItems', true, number);
     return true;
   }
 }

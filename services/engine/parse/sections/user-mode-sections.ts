@@ -4,7 +4,8 @@ import { addEvidenceLine, setField } from '../../model/evidence.ts';
 import type { Line, ParseContext, Section, SectionReader } from '../section.ts';
 
 const USER_THREAD_HEADER = /^([.#])?\s*(\d{1,6})\s+Id:\s*([0-9a-f]{1,8})\.([0-9a-f]{1,8})\s+Suspend:\s*(-?\d+)/i;
-const CLR_STACK_OWNER = /^OS Thread Id:\s*0x([0-9a-f]{1,8})\s*\((\d+)\)/i;
+/** WinDbg SOS adds the debugger thread number (`(42)`); dotnet-dump's `clrstack -all` prints only the OS id. */
+const CLR_STACK_OWNER = /^OS Thread Id:\s*0x([0-9a-f]{1,8})(?:\s*\((\d+)\))?/i;
 const CLR_THREAD_ROW = /^(\d{1,6}|XXXX)\s+(\d{1,6})\s+([0-9a-f]{1,8})\s+([0-9a-f]{8,16})\s+([0-9a-f]{1,8})\s+(Preemptive|Cooperative)\b/i;
 const SYNCBLK_ROW = /^(\d{1,8})\s+([0-9a-f]{8,16})\s+(\d+)\s+(\d+)\s+([0-9a-f]{8,16})\s+([0-9a-f]{1,8})\s+(\d{1,6}|XXX)\s+([0-9a-f]{8,16})\s+(\S.*)$/i;
 
@@ -36,7 +37,7 @@ export const clrStackOwnerReader: SectionReader = {
   start(line, context) {
     const owner = CLR_STACK_OWNER.exec(line.text);
     if (!owner) return null;
-    const thread = context.session.userThread(Number.parseInt(owner[1]!, 16), Number(owner[2]));
+    const thread = context.session.userThread(Number.parseInt(owner[1]!, 16), owner[2] === undefined ? null : Number(owner[2]));
     addEvidenceLine(thread.evidence, line.number);
     context.focusThread = thread;
     context.understood();
