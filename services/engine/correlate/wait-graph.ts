@@ -510,8 +510,13 @@ function monitorByCaller(frames: StackFrame[], enterIndex: number, monitorsByTyp
   return matching?.length === 1 ? matching[0] : undefined;
 }
 
-const WAIT_FOR_ONE_HANDLE = /^(NtWaitForSingleObject|ZwWaitForSingleObject|WaitForSingleObject(Ex)?|WaitForSingleObjectEx)$/;
+const WAIT_FOR_ONE_HANDLE = /^(Nt|Zw)?WaitForSingleObject(Ex)?$/;
 const THREAD_OBJECT_TYPE = /^Thread(Object)?$/i;
+
+/** The thread a kernel wait object stands for: a thread object itself, or the thread that owns a mutant. */
+function waitedThread(object: WaitObject): string | null {
+  return THREAD_OBJECT_TYPE.test(object.type) ? object.address : (object.owner ?? null);
+}
 
 /**
  * A wait on another thread (to exit, usually): in kernel output the wait object is that thread's address; in user
@@ -524,8 +529,6 @@ function addThreadWaitEdges(graph: WaitGraph): void {
   }
   for (const thread of graph.session.threads) {
     if ((graph.edges.get(threadId(thread.key)) ?? []).length > 0) continue;
-    // A thread object waited for, or the thread that owns a mutant waited for.
-    const waitedThread = (object: WaitObject): string | null => (THREAD_OBJECT_TYPE.test(object.type) ? object.address : (object.owner ?? null));
     const waited = thread.waitObjects.map(waitedThread).find((key) => key !== null && key !== thread.key && graph.threads.has(key));
     if (waited) {
       edge(graph, threadNode(graph, thread.key), threadNode(graph, waited), 'waits-for-thread', fieldLines(thread.evidence, 'waitObjects').slice(0, 1));

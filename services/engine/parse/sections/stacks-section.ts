@@ -62,11 +62,12 @@ class StacksSection implements Section {
           process.threads = addUnique(process.threads, thread.key);
         }
       }
-      if (row[5]!.toLowerCase() === 'blocked' && thread.state === null) setField(thread, 'state', 'blocked', number);
+      const blocked = row[5]!.toLowerCase() === 'blocked';
+      if (blocked && thread.state === null) setField(thread, 'state', 'blocked', number);
       // Ticks is hex: clock ticks since the thread last ran. 15.625 ms is Windows' default clock interval; a value
       // with the top bit set is a tick count that wrapped or was never set, not a wait.
       const ticks = row[4] ? Number.parseInt(row[4], 16) : Number.NaN;
-      if (ticks >= 0 && ticks < 0x80000000 && row[5]!.toLowerCase() === 'blocked' && thread.waitTicks === null) {
+      if (blocked && ticks >= 0 && ticks < 0x80000000 && thread.waitTicks === null) {
         setField(thread, 'waitTicks', ticks, number);
         if (thread.waitMs === null) setField(thread, 'waitMs', Math.round(ticks * 15.625), number);
       }
